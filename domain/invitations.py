@@ -1,0 +1,72 @@
+"""Invitations to the portal, sent to a user's access email.
+
+Tokens are derived from the invitation id with a server key (HMAC), so the event
+store keeps only a hash of each token and never the token itself, and the mailer
+can derive the token again when it sends the invitation.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+
+@dataclass(frozen=True)
+class Invitation:
+    id: UUID
+    issued_at: datetime
+    expires_at: datetime
+    token_hash: str
+    sent_at: datetime | None = None
+    accepted_at: datetime | None = None
+
+    def as_event_data(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "issued_at": self.issued_at,
+            "expires_at": self.expires_at,
+            "token_hash": self.token_hash,
+        }
+
+    @classmethod
+    def from_event_data(cls, data: dict[str, Any]) -> Invitation:
+        return cls(
+            id=data["id"],
+            issued_at=data["issued_at"],
+            expires_at=data["expires_at"],
+            token_hash=data["token_hash"],
+        )
+
+    def accepted(self, at: datetime) -> Invitation:
+        return replace(self, accepted_at=at)
+
+
+class InvitationTokens:
+    """Derives invitation tokens from a server key; hashes them for storage and look-up."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) < 32:
+            raise ValueError("The invitation key needs at least 32 bytes.")
+        self._key = key
+
+    def issue(self, now: datetime, ttl: timedelta) -> Invitation:
+        invitation_id = uuid4()
+        return Invitation(
+            id=invitation_id,
+            issued_at=now,
+            expires_at=now + ttl,
+            token_hash=self.hash(self.token_for(invitation_id)),
+        )
+
+    def token_for(self, invitation_id: UUID) -> str:
+        mac = hmac.new(self._key, invitation_id.bytes, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(invitation_id.bytes + mac).rstrip(b"=").decode()
+
+    @staticmethod
+    def hash(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
