@@ -1,0 +1,170 @@
+"""The read-model database: the same SQLite file or PostgreSQL database as the events.
+
+Queries are written once with `%s` placeholders; the SQLite side translates them.
+Blocking calls: call these from worker threads, never from the event loop.
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from importlib import resources
+from typing import Any, Literal, Protocol
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+Dialect = Literal["sqlite", "postgres"]
+Row = dict[str, Any]
+
+
+class Cursor(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+    def fetchone(self) -> Row | None: ...
+    def fetchall(self) -> list[Row]: ...
+
+
+class ReadDatabase(Protocol):
+    dialect: Dialect
+
+    def writing(self) -> Any: ...
+    def reading(self) -> Any: ...
+    def create_tables(self) -> None: ...
+    def close(self) -> None: ...
+
+
+def schema_statements(dialect: Dialect) -> list[str]:
+    text = resources.files("projections").joinpath(f"sql/{dialect}.sql").read_text()
+    return [s.strip() for s in text.split(";\n") if s.strip()]
+
+
+class SQLiteCursor:
+    _placeholder = re.compile(r"%s")
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._cursor.execute(self._placeholder.sub("?", sql), params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._cursor.executemany(self._placeholder.sub("?", sql), rows)
+
+    def fetchone(self) -> Row | None:
+        row = self._cursor.fetchone()
+        return dict(row) if row is not None else None
+
+    def fetchall(self) -> list[Row]:
+        return [dict(row) for row in self._cursor.fetchall()]
+
+
+class SQLiteDatabase:
+    """A small pool of sqlite3 connections to one WAL-mode file."""
+
+    dialect: Dialect = "sqlite"
+
+    def __init__(self, path: str, *, pool_size: int = 8) -> None:
+        self.path = path
+        self._idle: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
+        self._pool_size = pool_size
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(
+            self.path, timeout=30, isolation_level=None, check_same_thread=False
+        )
+        connection.row_factory = sqlite3.Row
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        connection.execute("PRAGMA cache_size=-65536")
+        return connection
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        try:
+            connection = self._idle.get_nowait()
+        except queue.Empty:
+            connection = self._connect()
+        try:
+            yield connection
+        finally:
+            if self._idle.qsize() < self._pool_size:
+                self._idle.put(connection)
+            else:
+                connection.close()
+
+    @contextmanager
+    def writing(self) -> Iterator[SQLiteCursor]:
+        """One write transaction; SQLite lets one writer at a time through."""
+        with self._connection() as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield SQLiteCursor(connection.cursor())
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+
+    @contextmanager
+    def reading(self) -> Iterator[SQLiteCursor]:
+        """A consistent snapshot for the queries of one read."""
+        with self._connection() as connection:
+            connection.execute("BEGIN")
+            try:
+                yield SQLiteCursor(connection.cursor())
+            finally:
+                connection.execute("ROLLBACK")
+
+    def create_tables(self) -> None:
+        with self.writing() as cursor:
+            for statement in schema_statements("sqlite"):
+                cursor.execute(statement)
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
+
+
+class PostgresDatabase:
+    dialect: Dialect = "postgres"
+
+    def __init__(self, conninfo: str, *, pool_size: int = 8) -> None:
+        self.conninfo = conninfo
+        self.pool: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"row_factory": dict_row, "autocommit": False},
+            open=True,
+            name="roster-read-model",
+        )
+
+    @contextmanager
+    def writing(self) -> Iterator[psycopg.Cursor[Row]]:
+        with self.pool.connection() as connection, connection.transaction():
+            with connection.cursor() as cursor:
+                yield cursor
+
+    @contextmanager
+    def reading(self) -> Iterator[psycopg.Cursor[Row]]:
+        with self.pool.connection() as connection, connection.transaction():
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                yield cursor
+
+    def create_tables(self) -> None:
+        with self.writing() as cursor:
+            # Two processes starting at once must not both create the tables.
+            cursor.execute("SELECT pg_advisory_xact_lock(7283391)")
+            for statement in schema_statements("postgres"):
+                cursor.execute(statement)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        self.pool.close()

@@ -1,0 +1,32 @@
+"""How values are kept in the read model: the same text forms on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from datetime import UTC, datetime
+from typing import Any
+
+
+def iso(moment: datetime) -> str:
+    """UTC with microseconds: the fixed width makes text order the order in time."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_iso(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text is not None else None
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form for search: "Müller" and "MULLER" fold alike."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", bare.casefold())
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def from_json(text: str) -> Any:
+    return json.loads(text)

@@ -1,0 +1,131 @@
+"""Keeps read models current: applies new events and records the position, atomically.
+
+Each pass takes the read model's position under a write lock (a row lock on
+PostgreSQL, the database write lock on SQLite), applies the events after it and
+records the new position in the same transaction. So every event is applied exactly
+once, however many threads and processes follow the same store, and a crash loses
+nothing: the next pass starts where the last committed one ended.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import Notification
+
+from projections.database import Cursor, ReadDatabase
+
+
+class View(Protocol):
+    def apply(self, cursor: Cursor, event: Any, position: int) -> None: ...
+    def clear(self, cursor: Cursor) -> None: ...
+
+
+class Follower:
+    def __init__(
+        self,
+        name: str,
+        application: Application[Any],
+        database: ReadDatabase,
+        views: Sequence[View],
+        *,
+        batch_size: int = 1000,
+    ) -> None:
+        self.name = name
+        self.application = application
+        self.database = database
+        self.views = list(views)
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[int], None]] = []
+
+    def on_advance(self, listener: Callable[[int], None]) -> None:
+        """`listener(position)` is called whenever this read model has moved on."""
+        self._listeners.append(listener)
+
+    def position(self) -> int:
+        with self.database.reading() as cursor:
+            return _position(cursor, self.name)
+
+    def catch_up(self) -> int:
+        """Applies every event recorded so far; returns the position reached."""
+        with self._lock:
+            while True:
+                position, applied = self._pass()
+                if not applied:
+                    break
+        for listener in self._listeners:
+            listener(position)
+        return position
+
+    def wait_for(self, position: int) -> None:
+        """Returns once the read model includes the event at `position` (read your writes)."""
+        while self.catch_up() < position:
+            threading.Event().wait(0.01)
+
+    def rebuild(self) -> int:
+        """Empties the read model and applies every event again, in one transaction:
+        readers see the old read model until the new one is complete."""
+        with self._lock, self.database.writing() as cursor:
+            _locked_position(cursor, self.name, self.database.dialect)
+            for view in self.views:
+                view.clear(cursor)
+            position = 0
+            while batch := self._apply_after(cursor, position):
+                position = batch
+            self._record(cursor, position)
+        for listener in self._listeners:
+            listener(position)
+        return position
+
+    def _pass(self) -> tuple[int, bool]:
+        with self.database.writing() as cursor:
+            position = _locked_position(cursor, self.name, self.database.dialect)
+            reached = self._apply_after(cursor, position)
+            if reached is None:
+                return position, False
+            self._record(cursor, reached)
+            return reached, True
+
+    def _apply_after(self, cursor: Cursor, position: int) -> int | None:
+        notifications = self.application.recorder.select_notifications(
+            start=position, limit=self.batch_size, inclusive_of_start=False
+        )
+        for notification in notifications:
+            self._apply(cursor, notification)
+        return notifications[-1].id if notifications else None
+
+    def _record(self, cursor: Cursor, position: int) -> None:
+        cursor.execute(
+            "UPDATE projection_positions SET position = %s WHERE name = %s",
+            (position, self.name),
+        )
+
+    def _apply(self, cursor: Cursor, notification: Notification) -> None:
+        if notification.topic.startswith("domain.claims:"):
+            return  # claims guard uniqueness; no read model shows them
+        event = self.application.mapper.to_domain_event(notification)
+        for view in self.views:
+            view.apply(cursor, event, notification.id)
+
+
+def _position(cursor: Cursor, name: str) -> int:
+    cursor.execute("SELECT position FROM projection_positions WHERE name = %s", (name,))
+    row = cursor.fetchone()
+    return int(row["position"]) if row else 0
+
+
+def _locked_position(cursor: Cursor, name: str, dialect: str) -> int:
+    cursor.execute(
+        "INSERT INTO projection_positions (name, position) VALUES (%s, 0)"
+        " ON CONFLICT (name) DO NOTHING",
+        (name,),
+    )
+    lock = " FOR UPDATE" if dialect == "postgres" else ""
+    cursor.execute(f"SELECT position FROM projection_positions WHERE name = %s{lock}", (name,))
+    row = cursor.fetchone()
+    assert row is not None
+    return int(row["position"])

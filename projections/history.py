@@ -1,0 +1,38 @@
+"""Status history: one row per status change, exactly as the user's events record it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.users import User
+from projections.database import Cursor
+from projections.encoding import iso
+from projections.users import STATUS_EVENTS
+
+
+class StatusHistoryView:
+    def clear(self, cursor: Cursor) -> None:
+        cursor.execute("DELETE FROM status_changes")
+
+    def apply(self, cursor: Cursor, event: Any, position: int) -> None:
+        if isinstance(event, User.Registered):
+            previous = None
+        elif isinstance(event, STATUS_EVENTS):
+            previous = str(event.previous_status)
+        else:
+            return
+        cursor.execute(
+            "INSERT INTO status_changes (position, user_id, version, from_status, to_status, at,"
+            " actor, source, reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                position,
+                str(event.originator_id),
+                event.originator_version,
+                previous,
+                str(event.status),
+                iso(event.timestamp),
+                event.actor,
+                str(event.source),
+                event.reason,
+            ),
+        )

@@ -1,0 +1,62 @@
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE TABLE IF NOT EXISTS projection_positions (
+    name TEXT PRIMARY KEY,
+    position BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS users (
+    seq BIGINT PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    version INTEGER NOT NULL,
+    first_name TEXT NOT NULL,
+    last_name TEXT NOT NULL,
+    email TEXT NOT NULL,
+    username TEXT NOT NULL,
+    name_sort TEXT COLLATE "C" NOT NULL,
+    email_key TEXT COLLATE "C" NOT NULL UNIQUE,
+    username_key TEXT COLLATE "C" NOT NULL UNIQUE,
+    search_text TEXT NOT NULL,
+    created_at TEXT COLLATE "C" NOT NULL,
+    status TEXT COLLATE "C" NOT NULL,
+    status_changed_at TEXT NOT NULL,
+    invitation_id TEXT,
+    invitation_issued_at TEXT,
+    invitation_expires_at TEXT,
+    invitation_sent_at TEXT,
+    invitation_accepted_at TEXT,
+    group_ids TEXT NOT NULL,
+    permissions TEXT NOT NULL,
+    import_batch_id TEXT
+);
+CREATE INDEX IF NOT EXISTS users_by_created_at ON users (created_at, seq);
+CREATE INDEX IF NOT EXISTS users_by_name ON users (name_sort, seq);
+CREATE INDEX IF NOT EXISTS users_by_email ON users (email_key, seq);
+CREATE INDEX IF NOT EXISTS users_by_username ON users (username_key, seq);
+CREATE INDEX IF NOT EXISTS users_by_status ON users (status, seq);
+CREATE INDEX IF NOT EXISTS users_by_status_created_at ON users (status, created_at, seq);
+CREATE INDEX IF NOT EXISTS users_search ON users USING gin (search_text gin_trgm_ops);
+CREATE TABLE IF NOT EXISTS group_members (
+    group_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    PRIMARY KEY (group_id, user_id)
+);
+CREATE TABLE IF NOT EXISTS access_groups (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    name_key TEXT NOT NULL UNIQUE,
+    permissions TEXT NOT NULL,
+    member_count INTEGER NOT NULL,
+    created_at TEXT COLLATE "C" NOT NULL
+);
+CREATE TABLE IF NOT EXISTS status_changes (
+    position BIGINT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    from_status TEXT,
+    to_status TEXT NOT NULL,
+    at TEXT COLLATE "C" NOT NULL,
+    actor TEXT NOT NULL,
+    source TEXT NOT NULL,
+    reason TEXT
+);
+CREATE INDEX IF NOT EXISTS status_changes_by_user ON status_changes (user_id, version);
+CREATE INDEX IF NOT EXISTS status_changes_by_time ON status_changes (at, position);
