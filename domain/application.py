@@ -172,7 +172,7 @@ class Roster(Application[UUID]):
 
     def _get(self, kind: type[A], aggregate_id: UUID, noun: str) -> A:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Aggregate | None = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             aggregate = None
         if not isinstance(aggregate, kind):
@@ -180,8 +180,8 @@ class Roster(Application[UUID]):
         return aggregate
 
     def _existing_groups(self, group_ids: Iterable[UUID], *, field: str) -> list[UUID]:
-        unique = sorted(set(group_ids), key=str)
-        for index, group_id in enumerate(unique):
+        given = list(group_ids)
+        for index, group_id in enumerate(given):
             try:
                 self._get(Group, group_id, "group")
             except NotFoundError:
@@ -190,14 +190,15 @@ class Roster(Application[UUID]):
                     field=f"{field}[{index}]",
                     code="UNKNOWN_GROUP",
                 ) from None
-        return unique
+        return sorted(set(given), key=str)
 
     def _is_claimed(self, kind: ClaimKind, key: str) -> bool:
         return bool(self.recorder.select_events(claim_id(kind, key), limit=1))
 
     @staticmethod
     def _saved(aggregate_id: UUID, recordings: list[Any]) -> Saved:
-        return Saved(aggregate_id, max(r.notification.id for r in recordings))
+        # A command that changed nothing saved nothing: there is nothing to wait for.
+        return Saved(aggregate_id, max((r.notification.id for r in recordings), default=0))
 
 
 def _taken(code: str, message: str) -> ConflictError:

@@ -98,6 +98,8 @@ class User(Aggregate):
         status = self._target(Transition.ACCEPT_INVITATION)
         if self.invitation is None or self.invitation.id != invitation_id:
             raise InvalidStateError("This invitation was replaced by a newer one.")
+        if now >= self.invitation.expires_at:
+            raise InvalidStateError("This invitation has expired; ask for a new one.")
         self._invitation_accepted(
             previous_status=self.status,
             status=status,

@@ -30,8 +30,15 @@ def clean(value: str) -> str:
     return unicodedata.normalize("NFC", value.strip().strip(_INVISIBLE).strip())
 
 
+# Joiners are format characters that Persian, Indic and emoji text needs.
+_JOINERS = frozenset("\u200c\u200d")
+
+
 def has_control_characters(value: str) -> bool:
-    return any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value)
+    """Control and format characters (bidi overrides and the like), but not joiners."""
+    return any(
+        unicodedata.category(ch) in ("Cc", "Cf") and ch not in _JOINERS for ch in value
+    )
 
 
 def parse_name(value: str, *, field: str) -> str:
@@ -119,7 +126,7 @@ def parse_permissions(values: list[str], *, field: str = "permissions") -> list[
         raise InvalidInputError(
             f"Give at most {MAX_PERMISSIONS} permissions.", field=field, code="TOO_MANY"
         )
-    permissions = sorted({clean(value) for value in values})
+    permissions = [clean(value) for value in values]
     for index, permission in enumerate(permissions):
         if not permission or len(permission) > MAX_PERMISSION_LENGTH or not _PERMISSION.match(
             permission
@@ -130,7 +137,7 @@ def parse_permissions(values: list[str], *, field: str = "permissions") -> list[
                 field=f"{field}[{index}]",
                 code="INVALID_PERMISSION",
             )
-    return permissions
+    return sorted(set(permissions))
 
 
 def parse_group_name(value: str, *, field: str = "name") -> str:

@@ -1,0 +1,71 @@
+"""Wires the domain, the event store and the read models for one Settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from domain.application import Roster
+from domain.invitations import InvitationTokens
+from projections.database import PostgresDatabase, ReadDatabase, SQLiteDatabase
+from projections.follower import Follower
+from projections.groups import GroupView
+from projections.history import StatusHistoryView
+from projections.progress import Progress
+from projections.users import UserListView
+from projections.watcher import Watcher
+from settings import Settings
+from tokens import TokenVerifier
+
+READ_MODEL = "read-model"
+
+
+@dataclass
+class Services:
+    settings: Settings
+    roster: Roster
+    database: ReadDatabase
+    read_model: Follower
+    progress: Progress
+    tokens: TokenVerifier
+
+    def watcher(self) -> Watcher:
+        store = self.settings.store
+        if store.is_postgres:
+            channel = getattr(self.roster.recorder, "channel_name", None)
+            return Watcher(self.read_model, listen_conninfo=store.url, channel=channel)
+        return Watcher(self.read_model)
+
+    def close(self) -> None:
+        self.database.close()
+        self.roster.close()
+
+
+def build_services(settings: Settings) -> Services:
+    store = settings.store
+    database: ReadDatabase
+    if store.is_postgres:
+        database = PostgresDatabase(store.url)
+    else:
+        Path(store.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
+        database = SQLiteDatabase(store.sqlite_path)
+    roster = Roster(
+        store.event_store_env(),
+        tokens=InvitationTokens(settings.invitation_key()),
+        invitation_ttl=settings.invitation_ttl,
+    )
+    database.create_tables()
+    read_model = Follower(
+        READ_MODEL, roster, database, [GroupView(), UserListView(database.dialect),
+                                       StatusHistoryView()]
+    )
+    progress = Progress()
+    read_model.on_advance(progress.advance)
+    return Services(
+        settings=settings,
+        roster=roster,
+        database=database,
+        read_model=read_model,
+        progress=progress,
+        tokens=TokenVerifier(settings),
+    )

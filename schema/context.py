@@ -1,0 +1,77 @@
+"""What every resolver gets: the caller, the services, and per-request loaders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from starlette.concurrency import run_in_threadpool
+from strawberry.dataloader import DataLoader
+
+from bootstrap import Services
+from domain.profiles import Caller, Profile
+from projections import group_queries, user_queries
+from projections.group_queries import GroupRow
+from projections.user_queries import UserRow
+from schema.errors import forbidden, unauthenticated
+from tokens import AuthenticationError
+
+T = TypeVar("T")
+
+
+class Context:
+    def __init__(self, services: Services, authorization: str | None, request_id: str) -> None:
+        self.services = services
+        self.authorization = authorization
+        self.request_id = request_id
+        self.connection_params: dict[str, Any] | None = None
+        self.users: DataLoader[str, UserRow | None] = DataLoader(self._load_users)
+        self.groups: DataLoader[str, GroupRow | None] = DataLoader(self._load_groups)
+
+    # ------------------------------------------------------------------ who calls
+
+    def caller(self) -> Caller:
+        try:
+            return self.services.tokens.caller(self.authorization)
+        except AuthenticationError as error:
+            raise unauthenticated(str(error)) from None
+
+    def caller_with_any(self, profiles: frozenset[Profile], activity: str) -> Caller:
+        caller = self.caller()
+        if not caller.has_any(profiles):
+            needed = " or ".join(sorted(profiles))
+            raise forbidden(f"Only {needed} may {activity}; ask for one of these profiles.")
+        return caller
+
+    # ------------------------------------------------------------------ reads and commands
+
+    async def read(self, query: Callable[..., T], *args: Any) -> T:
+        """Runs a projection query in a worker thread, in one read transaction."""
+        database = self.services.database
+
+        def run() -> T:
+            with database.reading() as cursor:
+                return query(cursor, *args)
+
+        return await run_in_threadpool(run)
+
+    async def command(self, action: Callable[[], Any]) -> Any:
+        """Runs a domain command in a worker thread and waits until the read models include
+        its events, so the response and every later query see its effect."""
+
+        def run() -> Any:
+            saved = action()
+            self.services.read_model.wait_for(saved.position)
+            return saved
+
+        return await run_in_threadpool(run)
+
+    # ------------------------------------------------------------------ loaders
+
+    async def _load_users(self, ids: list[str]) -> list[UserRow | None]:
+        found = await self.read(user_queries.users_by_ids, ids)
+        return [found.get(i) for i in ids]
+
+    async def _load_groups(self, ids: list[str]) -> list[GroupRow | None]:
+        found = await self.read(group_queries.groups_by_ids, ids)
+        return [found.get(i) for i in ids]

@@ -1,0 +1,124 @@
+"""Configuration, read only from environment variables (listed in README.md)."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+DEFAULT_DATABASE_URL = "sqlite:///data/roster.db"
+SECRET_FILE = Path("data/jwt.secret")
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class ConfigurationError(Exception):
+    """A setting that the server cannot run with; the message says which and how to fix it."""
+
+
+def parse_duration(text: str, *, name: str) -> timedelta:
+    """Seconds, or a number with s, m, h or d: "90", "15m", "8h", "7d"."""
+    match = _DURATION.match(text)
+    if not match or int(match.group(1)) == 0:
+        raise ConfigurationError(
+            f"{name}={text!r} is not a duration: use seconds or a number with s, m, h or d, "
+            "e.g. 7d."
+        )
+    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
+@dataclass(frozen=True)
+class Store:
+    """Where events and read models live: one SQLite file or one PostgreSQL database."""
+
+    url: str
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.url.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def sqlite_path(self) -> str:
+        return self.url.removeprefix("sqlite:///")
+
+    def event_store_env(self) -> dict[str, str]:
+        if not self.is_postgres:
+            return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": self.sqlite_path,
+                    "SQLITE_LOCK_TIMEOUT": "30"}
+        parts = urlsplit(self.url)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": parts.path.lstrip("/") or "postgres",
+            "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_USER": unquote(parts.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            "POSTGRES_POOL_SIZE": "5",
+            "POSTGRES_LOCK_TIMEOUT": "10",
+        }
+
+
+@dataclass(frozen=True)
+class Settings:
+    store: Store
+    jwt_secret: str | None
+    jwt_public_key: str | None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    cors_origins: tuple[str, ...] = ()
+    invitation_ttl: timedelta = timedelta(days=7)
+    invitation_secret: str | None = None
+    max_body_bytes: int = 1 << 20
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        url = env.get("ROSTER_DATABASE_URL") or DEFAULT_DATABASE_URL
+        if not url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise ConfigurationError(
+                f"ROSTER_DATABASE_URL={url!r} is not supported: use sqlite:///path/to/file.db "
+                "or postgresql://user:pass@host:port/db."
+            )
+        secret = env.get("ROSTER_JWT_SECRET") or None
+        public_key = env.get("ROSTER_JWT_PUBLIC_KEY") or None
+        if secret is None and public_key is None and SECRET_FILE.exists():
+            secret = SECRET_FILE.read_text().strip()
+        if secret is None and public_key is None:
+            raise ConfigurationError(
+                "Set ROSTER_JWT_SECRET (HS256) or ROSTER_JWT_PUBLIC_KEY (PEM, RS256/ES256); "
+                "`make run` generates a secret into data/ for local use."
+            )
+        if secret is not None and len(secret.encode()) < 32:
+            raise ConfigurationError("ROSTER_JWT_SECRET must be at least 32 bytes long.")
+        origins = tuple(o.strip() for o in env.get("ROSTER_CORS_ORIGINS", "").split(",") if o.strip())
+        return cls(
+            store=Store(url),
+            jwt_secret=secret,
+            jwt_public_key=public_key,
+            jwt_issuer=env.get("ROSTER_JWT_ISSUER") or None,
+            jwt_audience=env.get("ROSTER_JWT_AUDIENCE") or None,
+            cors_origins=origins,
+            invitation_ttl=parse_duration(
+                env.get("ROSTER_INVITATION_TTL", "7d"), name="ROSTER_INVITATION_TTL"
+            ),
+            invitation_secret=env.get("ROSTER_INVITATION_SECRET") or None,
+            max_body_bytes=int(env.get("ROSTER_MAX_BODY_BYTES", str(1 << 20))),
+        )
+
+    def invitation_key(self) -> bytes:
+        """The key invitation tokens are derived from; each deployment has its own."""
+        if self.invitation_secret:
+            return self.invitation_secret.encode().ljust(32, b"\0")
+        if self.jwt_secret:
+            import hashlib
+            import hmac
+
+            return hmac.new(self.jwt_secret.encode(), b"roster invitations", hashlib.sha256).digest()
+        raise ConfigurationError(
+            "Set ROSTER_INVITATION_SECRET: with ROSTER_JWT_PUBLIC_KEY there is no secret to "
+            "derive invitation tokens from."
+        )
