@@ -48,7 +48,7 @@ class Follower:
 
     def position(self) -> int:
         with self.database.reading() as cursor:
-            return _position(cursor, self.name)
+            return read_position(cursor, self.name)
 
     def catch_up(self) -> int:
         """Applies every event recorded so far; returns the position reached."""
@@ -112,7 +112,7 @@ class Follower:
             view.apply(cursor, event, notification.id)
 
 
-def _position(cursor: Cursor, name: str) -> int:
+def read_position(cursor: Cursor, name: str) -> int:
     cursor.execute("SELECT position FROM projection_positions WHERE name = %s", (name,))
     row = cursor.fetchone()
     return int(row["position"]) if row else 0

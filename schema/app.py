@@ -1,0 +1,57 @@
+"""The schema: the root types composed from one class per group of operations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.tools import merge_types
+
+from schema.extensions import extensions
+from schema.mutations.create_group import CreateGroup
+from schema.mutations.create_user import CreateUser
+from schema.mutations.deactivate_user import DeactivateUser
+from schema.mutations.imports import ImportMutations
+from schema.mutations.invitations import InvitationMutations
+from schema.mutations.reactivate_user import ReactivateUser
+from schema.mutations.set_group_permissions import SetGroupPermissions
+from schema.mutations.set_user_access import SetUserAccess
+from schema.queries.caller import CallerQueries
+from schema.queries.groups import GroupQueries
+from schema.queries.history import HistoryQueries
+from schema.queries.imports import ImportQueries
+from schema.queries.users import UserQueries
+from schema.scalars import DateTime
+from schema.subscriptions import Subscription
+
+Query = merge_types(
+    "Query", (CallerQueries, UserQueries, HistoryQueries, GroupQueries, ImportQueries)
+)
+Mutation = merge_types(
+    "Mutation",
+    (
+        ImportMutations,
+        CreateUser,
+        InvitationMutations,
+        DeactivateUser,
+        ReactivateUser,
+        SetUserAccess,
+        CreateGroup,
+        SetGroupPermissions,
+    ),
+)
+
+class RosterSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Coded errors are outcomes, not faults; MaskUnexpectedErrors logs the faults."""
+
+
+schema = RosterSchema(
+    query=Query,
+    mutation=Mutation,
+    subscription=Subscription,
+    extensions=extensions(),
+    scalar_overrides={datetime: DateTime},
+)

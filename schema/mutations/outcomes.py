@@ -1,0 +1,44 @@
+"""Runs a command for the caller and turns its outcome into the operation's result:
+the changed user or group as the read model now shows it, or a Problem."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from strawberry.types import Info
+
+from domain.application import Roster, Saved
+from domain.errors import DomainError
+from projections import group_queries
+from schema.errors import problem_for
+from schema.types.groups import Group
+from schema.types.users import User
+
+Command = Callable[[Roster, str], Saved]  # (application, actor) -> what was saved
+
+
+async def _run(info: Info, command: Command) -> Saved | DomainError:
+    ctx = info.context
+    actor = ctx.caller().subject
+    try:
+        saved: Saved = await ctx.command(lambda: command(ctx.services.roster, actor))
+    except DomainError as error:
+        return error
+    return saved
+
+
+async def user_outcome(info: Info, command: Command) -> Any:
+    outcome = await _run(info, command)
+    if isinstance(outcome, DomainError):
+        return problem_for(outcome)
+    row = await info.context.users.load(str(outcome.id))
+    return User.from_row(row)
+
+
+async def group_outcome(info: Info, command: Command) -> Any:
+    outcome = await _run(info, command)
+    if isinstance(outcome, DomainError):
+        return problem_for(outcome)
+    rows = await info.context.read(group_queries.groups_by_ids, [str(outcome.id)])
+    return Group.from_row(rows[str(outcome.id)])

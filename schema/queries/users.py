@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from projections import user_queries
+from projections.paging import InvalidCursorError
+from projections.user_queries import UserFilter
+from schema.errors import bad_user_input, page_size
+from schema.permissions import CanReadUsers
+from schema.types.common import PageInfo
+from schema.types.enums import SortDirection, UserSortField, UserStatus
+from schema.types.inputs import UserSort
+from schema.types.users import User, UserConnection, UserEdge
+
+MAX_SEARCH_LENGTH = 200
+NEWEST_FIRST = UserSort(field=UserSortField.CREATED_AT, direction=SortDirection.DESC)
+
+
+@strawberry.type
+class UserQueries:
+    @strawberry.field(
+        permission_classes=[CanReadUsers],
+        description="Search matches, case- and accent-insensitively, any part of the name, "
+        "email or username.",
+    )
+    async def users(
+        self,
+        info: Info,
+        search: str | None = None,
+        status: list[UserStatus] | None = None,
+        first: int | None = 50,
+        after: str | None = None,
+        sort: UserSort | None = NEWEST_FIRST,
+    ) -> UserConnection:
+        if search is not None and len(search) > MAX_SEARCH_LENGTH:
+            raise bad_user_input(
+                f"Search for at most {MAX_SEARCH_LENGTH} characters.", argument="search"
+            )
+        order = sort or NEWEST_FIRST
+        where = UserFilter(search=search, statuses=tuple(s.value for s in status or ()))
+        ctx = info.context
+        try:
+            page = await ctx.read(
+                user_queries.list_users,
+                ctx.services.database.dialect,
+                where,
+                (order.field.value, order.direction.value),
+                page_size(first, default=50),
+                after,
+            )
+        except InvalidCursorError as error:
+            raise bad_user_input(str(error), argument="after") from None
+
+        async def count() -> int:
+            return await ctx.read(user_queries.count_users, ctx.services.database.dialect, where)
+
+        return UserConnection(
+            edges=[UserEdge(cursor=c, node=User.from_row(row)) for c, row in page.items],
+            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+            count=count,
+        )
+
+    @strawberry.field(permission_classes=[CanReadUsers])
+    async def user(self, info: Info, id: strawberry.ID) -> User | None:
+        row = await info.context.users.load(str(id))
+        return User.from_row(row) if row else None
+
+    @strawberry.field(permission_classes=[CanReadUsers])
+    async def user_by_email(self, info: Info, email: str) -> User | None:
+        row = await info.context.read(user_queries.user_by_email, email)
+        return User.from_row(row) if row else None

@@ -1,0 +1,182 @@
+"""The Starlette app, `server:app`: GraphQL over HTTP and WebSocket, and /health.
+
+Configured only by environment variables (see settings.py and README.md). Built
+lazily: importing this module reads the settings; the stores open at start-up.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from bootstrap import Services, build_services
+from schema.app import schema
+from schema.context import Context
+from settings import Settings
+
+log = logging.getLogger("roster")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class RosterGraphQL(GraphQL):
+    def __init__(self, services_of: Any, settings: Settings) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql",
+            multipart_uploads_enabled=True,
+            allowed_origins=settings.cors_origins,
+        )
+        self._services_of = services_of
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        return Context(
+            services=self._services_of(request),
+            authorization=request.headers.get("authorization"),
+            request_id=request.scope.get("state", {}).get("request_id", uuid.uuid4().hex),
+        )
+
+    async def on_ws_connect(self, context: Context) -> None:
+        params = context.connection_params or {}
+        given = params.get("authorization") or params.get("Authorization")
+        if isinstance(given, str):
+            context.authorization = given
+
+
+class RequestLimits:
+    """Gives every request an id (echoed as X-Request-ID) and refuses bodies over the limit."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode().lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        given = headers.get("x-request-id", "")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        if scope["type"] == "websocket":
+            await self.app(scope, receive, send)
+            return
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            await self._too_large(scope, receive, send)
+            return
+        await self.app(scope, self._counting(receive), self._tagging(send, request_id))
+
+    def _counting(self, receive: Receive) -> Receive:
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_body_bytes:
+                raise BodyTooLargeError
+            return message
+
+        return counted
+
+    @staticmethod
+    def _tagging(send: Send, request_id: str) -> Send:
+        async def tagged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        return tagged
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse(
+            {"errors": [{"message": f"The request body is over {self.max_body_bytes} bytes.",
+                         "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]},
+            status_code=413,
+        )
+        await response(scope, receive, send)
+
+
+class BodyTooLargeError(Exception):
+    pass
+
+
+async def health(request: Request) -> Response:
+    services: Services = request.app.state.services
+
+    def check() -> dict[str, Any]:
+        position = services.read_model.position()
+        latest = services.roster.recorder.max_notification_id() or 0
+        return {"status": "ok", "store": services.database.dialect,
+                "events": latest, "readModelPosition": position}
+
+    try:
+        return JSONResponse(await run_in_threadpool(check))
+    except Exception as error:
+        log.warning("Health check failed: %s", error)
+        return JSONResponse({"status": "unavailable", "error": type(error).__name__}, 503)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if not logging.getLogger().handlers:
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        services = await run_in_threadpool(build_services, settings)
+        await run_in_threadpool(services.read_model.catch_up)
+        watcher = services.watcher()
+        watcher.start()
+        app.state.services = services
+        try:
+            yield
+        finally:
+            await run_in_threadpool(watcher.stop)
+            await run_in_threadpool(services.close)
+
+    graphql = RosterGraphQL(lambda request: request.app.state.services, settings)
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/health", health, methods=["GET"]),
+        ],
+        middleware=[
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type", "x-request-id"],
+                expose_headers=["x-request-id"],
+                allow_credentials=False,
+            ),
+            Middleware(RequestLimits, max_body_bytes=settings.max_body_bytes),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    # `uvicorn server:app` reads the settings only when it asks for the app.
+    if name == "app":
+        global app
+        app = create_app()
+        return app
+    raise AttributeError(name)
