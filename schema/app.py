@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schema.extensions import extensions
@@ -53,5 +54,5 @@ schema = RosterSchema(
     mutation=Mutation,
     subscription=Subscription,
     extensions=extensions(),
-    scalar_overrides={datetime: DateTime},
+    config=StrawberryConfig(scalar_map={datetime: DateTime}),
 )

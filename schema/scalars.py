@@ -22,7 +22,6 @@ def _parse(value: object) -> datetime:
 
 
 DateTime = strawberry.scalar(
-    datetime,
     name="DateTime",
     description="ISO-8601, always with an offset; the server emits UTC",
     serialize=_serialize,

@@ -1,0 +1,105 @@
+"""The `roster` command: local tokens, read-model rebuilds, and the development server."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+
+from domain.profiles import Profile
+from settings import SECRET_FILE, ConfigurationError, Settings, parse_duration
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except ConfigurationError as error:
+        print(f"roster: {error}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="roster", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    token = commands.add_parser("token", help="print a bearer token the server accepts")
+    token.add_argument("--subject", required=True, help="the 'sub' claim: who acts")
+    token.add_argument(
+        "--profile", action="append", required=True, choices=[p.value for p in Profile],
+        help="a profile to grant; repeat for several",
+    )
+    token.add_argument("--ttl", default="8h", help="lifetime: seconds or 15m, 8h, 7d (8h)")
+    token.set_defaults(run=_token)
+
+    projections = commands.add_parser("projections", help="read-model maintenance")
+    actions = projections.add_subparsers(required=True, metavar="ACTION")
+    rebuild = actions.add_parser("rebuild", help="rebuild every read model from the events")
+    rebuild.set_defaults(run=_rebuild)
+
+    serve = commands.add_parser(
+        "serve", help="run the server for local use (generates a secret, prints a token)"
+    )
+    serve.set_defaults(run=_serve)
+    return parser
+
+
+def _token(args: argparse.Namespace) -> int:
+    from tokens import issue_token
+
+    settings = Settings.from_env()
+    ttl = parse_duration(args.ttl, name="--ttl")
+    profiles = [Profile(p) for p in args.profile]
+    print(issue_token(settings, subject=args.subject, profiles=profiles, ttl=ttl))
+    return 0
+
+
+def _rebuild(args: argparse.Namespace) -> int:
+    from bootstrap import build_services
+
+    services = build_services(Settings.from_env())
+    try:
+        position = services.read_model.rebuild()
+    finally:
+        services.close()
+    print(f"Read models rebuilt from {position} events.")
+    return 0
+
+
+def ensure_local_secret() -> None:
+    """For local use: a generated HS256 secret in data/, readable by its owner only."""
+    if os.environ.get("ROSTER_JWT_SECRET") or os.environ.get("ROSTER_JWT_PUBLIC_KEY"):
+        return
+    if not SECRET_FILE.exists():
+        SECRET_FILE.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+    SECRET_FILE.chmod(0o600)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from tokens import issue_token
+
+    ensure_local_secret()
+    settings = Settings.from_env()
+    host = os.environ.get("ROSTER_HOST", "127.0.0.1")
+    port = int(os.environ.get("ROSTER_PORT", "8000"))
+    if settings.jwt_secret:
+        token = issue_token(
+            settings, subject="local-admin", profiles=list(Profile), ttl=timedelta(hours=8)
+        )
+        print(f"\nRoster on http://{host}:{port}/graphql ({settings.store.url})")
+        print(f"Admin token for local use (8 hours):\n\n  {token}\n", flush=True)
+    uvicorn.run("server:app", host=host, port=port, log_level="info")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
