@@ -8,7 +8,7 @@ for the read models to include it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -20,13 +20,16 @@ from eventsourcing.persistence import IntegrityError
 
 from domain import values
 from domain.claims import Claim, ClaimKind, claim_id
-from domain.errors import ConflictError, InvalidInputError, NotFoundError
+from domain.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
 from domain.groups import Group
 from domain.invitations import InvitationTokens
 from domain.statuses import StatusChangeSource, UserStatus
 from domain.users import User
 
 A = TypeVar("A", bound=Aggregate)
+
+#: How often a registration retries when a derived username is claimed under its feet.
+MAX_USERNAME_RACES = 5
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,61 @@ class Roster(Application[UUID]):
         import_batch_id: UUID | None = None,
     ) -> Saved:
         """Registers a PENDING user and issues their invitation."""
+        for _ in range(MAX_USERNAME_RACES):
+            user, claims = self._prepare(new, actor, source, import_batch_id, reserved=set())
+            try:
+                return self._saved(user.id, self.save(user, *claims))
+            except IntegrityError:
+                # Someone claimed the email or username since we looked: say which, or
+                # (for a derived username) try the next free one.
+                self._prepare(new, actor, source, import_batch_id, reserved=set())
+        raise _taken("USERNAME_TAKEN", "Every username derived from this email is taken.")
+
+    def register_users(
+        self,
+        batch: Sequence[NewUser],
+        *,
+        actor: str,
+        source: StatusChangeSource,
+        import_batch_id: UUID | None = None,
+    ) -> list[Saved | DomainError]:
+        """Registers many users in one atomic write; each gets its own outcome. If the write
+        clashes with another writer, falls back to registering them one by one."""
+        reserved: set[tuple[ClaimKind, str]] = set()
+        outcomes: list[Saved | DomainError | None] = [None] * len(batch)
+        prepared: list[tuple[int, User, list[Claim]]] = []
+        for index, new in enumerate(batch):
+            try:
+                user, claims = self._prepare(new, actor, source, import_batch_id, reserved)
+            except DomainError as error:
+                outcomes[index] = error
+                continue
+            reserved.update((claim.kind, claim.key) for claim in claims)
+            prepared.append((index, user, claims))
+        try:
+            saved = self.save(*(a for _, user, claims in prepared for a in (user, *claims)))
+        except IntegrityError:
+            for index, _, _ in prepared:
+                outcomes[index] = self._outcome(
+                    lambda n=batch[index]: self.register_user(
+                        n, actor=actor, source=source, import_batch_id=import_batch_id
+                    )
+                )
+        else:
+            position = self._saved(prepared[0][1].id, saved).position if prepared else 0
+            for index, user, _ in prepared:
+                outcomes[index] = Saved(user.id, position)
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    def _prepare(
+        self,
+        new: NewUser,
+        actor: str,
+        source: StatusChangeSource,
+        import_batch_id: UUID | None,
+        reserved: set[tuple[ClaimKind, str]],
+    ) -> tuple[User, list[Claim]]:
+        """Checks a registration and builds the user with claims on its email and username."""
         first_name = values.parse_name(new.first_name, field="firstName")
         last_name = values.parse_name(new.last_name, field="lastName")
         email = values.parse_email(new.email)
@@ -81,43 +139,47 @@ class Roster(Application[UUID]):
         permissions = values.parse_permissions(new.permissions)
         group_ids = self._existing_groups(new.group_ids, field="groupIds")
         email_key = values.email_key(email)
-        if self._is_claimed(ClaimKind.EMAIL, email_key):
+        if self._is_claimed(ClaimKind.EMAIL, email_key, reserved):
             raise _taken("EMAIL_TAKEN", f"The access email {email} is already registered.")
-        for username in [given] if given else values.username_candidates(email):
-            if self._is_claimed(ClaimKind.USERNAME, values.username_key(username)):
-                if given:
-                    raise _taken("USERNAME_TAKEN", f"The username {given} is already taken.")
-                continue
-            user = User(
-                first_name=first_name,
-                last_name=last_name,
-                email=email,
-                username=username,
-                group_ids=group_ids,
-                permissions=permissions,
-                invitation=self._new_invitation().as_event_data(),
-                status=UserStatus.PENDING,
-                source=source,
-                actor=actor,
-                reason=None,
-                import_batch_id=import_batch_id,
-            )
-            claims = [
-                Claim(ClaimKind.EMAIL, email_key, user.id),
-                Claim(ClaimKind.USERNAME, values.username_key(username), user.id),
-            ]
-            try:
-                return self._saved(user.id, self.save(user, *claims))
-            except IntegrityError:
-                if self._is_claimed(ClaimKind.EMAIL, email_key):
-                    raise _taken(
-                        "EMAIL_TAKEN", f"The access email {email} is already registered."
-                    ) from None
-                if given:
-                    raise _taken(
-                        "USERNAME_TAKEN", f"The username {given} is already taken."
-                    ) from None
+        username = self._free_username(email, given, reserved)
+        user = User(
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
+            username=username,
+            group_ids=group_ids,
+            permissions=permissions,
+            invitation=self._new_invitation().as_event_data(),
+            status=UserStatus.PENDING,
+            source=source,
+            actor=actor,
+            reason=None,
+            import_batch_id=import_batch_id,
+        )
+        claims = [
+            Claim(ClaimKind.EMAIL, email_key, user.id),
+            Claim(ClaimKind.USERNAME, values.username_key(username), user.id),
+        ]
+        return user, claims
+
+    def _free_username(
+        self, email: str, given: str | None, reserved: set[tuple[ClaimKind, str]]
+    ) -> str:
+        if given is not None:
+            if self._is_claimed(ClaimKind.USERNAME, values.username_key(given), reserved):
+                raise _taken("USERNAME_TAKEN", f"The username {given} is already taken.")
+            return given
+        for candidate in values.username_candidates(email):
+            if not self._is_claimed(ClaimKind.USERNAME, values.username_key(candidate), reserved):
+                return candidate
         raise _taken("USERNAME_TAKEN", "Every username derived from this email is taken.")
+
+    @staticmethod
+    def _outcome(command: Callable[[], Saved]) -> Saved | DomainError:
+        try:
+            return command()
+        except DomainError as error:
+            return error
 
     def deactivate_user(self, user_id: UUID, *, actor: str, reason: str | None) -> Saved:
         user = self._get(User, user_id, "user")
@@ -192,7 +254,11 @@ class Roster(Application[UUID]):
                 ) from None
         return sorted(set(given), key=str)
 
-    def _is_claimed(self, kind: ClaimKind, key: str) -> bool:
+    def _is_claimed(
+        self, kind: ClaimKind, key: str, reserved: set[tuple[ClaimKind, str]] | None = None
+    ) -> bool:
+        if reserved and (kind, key) in reserved:
+            return True
         return bool(self.recorder.select_events(claim_id(kind, key), limit=1))
 
     @staticmethod

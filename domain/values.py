@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 
 from email_validator import EmailNotValidError, validate_email
 
 from domain.errors import InvalidInputError
 
 MAX_NAME_LENGTH = 100
+MAX_DERIVED_USERNAMES = 9_999
 MAX_USERNAME_LENGTH = 100
 MAX_EMAIL_LENGTH = 254
 MAX_PERMISSION_LENGTH = 200
@@ -114,10 +116,12 @@ def username_base(email: str) -> str:
     return base[: MAX_USERNAME_LENGTH - 8] or "user"
 
 
-def username_candidates(email: str) -> list[str]:
+def username_candidates(email: str) -> Iterator[str]:
     """Derived usernames in the order they are tried: base, base-2, base-3, ..."""
     base = username_base(email)
-    return [base, *(f"{base}-{n}" for n in range(2, 10_000))]
+    yield base
+    for n in range(2, MAX_DERIVED_USERNAMES + 1):
+        yield f"{base}-{n}"
 
 
 def parse_permissions(values: list[str], *, field: str = "permissions") -> list[str]:
