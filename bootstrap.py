@@ -56,8 +56,10 @@ def build_services(settings: Settings) -> Services:
     )
     database.create_tables()
     read_model = Follower(
-        READ_MODEL, roster, database, [GroupView(), UserListView(database.dialect),
-                                       StatusHistoryView()]
+        READ_MODEL,
+        roster,
+        database,
+        [GroupView(), UserListView(database.dialect), StatusHistoryView()],
     )
     progress = Progress()
     read_model.on_advance(progress.advance)

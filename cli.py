@@ -30,7 +30,10 @@ def _parser() -> argparse.ArgumentParser:
     token = commands.add_parser("token", help="print a bearer token the server accepts")
     token.add_argument("--subject", required=True, help="the 'sub' claim: who acts")
     token.add_argument(
-        "--profile", action="append", required=True, choices=[p.value for p in Profile],
+        "--profile",
+        action="append",
+        required=True,
+        choices=[p.value for p in Profile],
         help="a profile to grant; repeat for several",
     )
     token.add_argument("--ttl", default="8h", help="lifetime: seconds or 15m, 8h, 7d (8h)")

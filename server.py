@@ -33,7 +33,7 @@ log = logging.getLogger("roster")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
-class RosterGraphQL(GraphQL):
+class RosterGraphQL(GraphQL[Context, None]):
     def __init__(self, services_of: Any, settings: Settings) -> None:
         super().__init__(
             schema,
@@ -106,8 +106,14 @@ class RequestLimits:
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = JSONResponse(
-            {"errors": [{"message": f"The request body is over {self.max_body_bytes} bytes.",
-                         "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]},
+            {
+                "errors": [
+                    {
+                        "message": f"The request body is over {self.max_body_bytes} bytes.",
+                        "extensions": {"code": "PAYLOAD_TOO_LARGE"},
+                    }
+                ]
+            },
             status_code=413,
         )
         await response(scope, receive, send)
@@ -123,8 +129,12 @@ async def health(request: Request) -> Response:
     def check() -> dict[str, Any]:
         position = services.read_model.position()
         latest = services.roster.recorder.max_notification_id() or 0
-        return {"status": "ok", "store": services.database.dialect,
-                "events": latest, "readModelPosition": position}
+        return {
+            "status": "ok",
+            "store": services.database.dialect,
+            "events": latest,
+            "readModelPosition": position,
+        }
 
     try:
         return JSONResponse(await run_in_threadpool(check))
@@ -139,7 +149,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if not logging.getLogger().handlers:
-            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+            logging.basicConfig(
+                level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+            )
         services = await run_in_threadpool(build_services, settings)
         await run_in_threadpool(services.read_model.catch_up)
         watcher = services.watcher()
@@ -173,10 +185,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
 
 
-def __getattr__(name: str) -> Any:
-    # `uvicorn server:app` reads the settings only when it asks for the app.
+def __getattr__(name: str) -> Starlette:
+    # `uvicorn server:app` reads the settings only when it asks for the app, so that
+    # importing this module (tests, tools) needs no configuration.
     if name == "app":
-        global app
-        app = create_app()
-        return app
+        application = create_app()
+        globals()["app"] = application
+        return application
     raise AttributeError(name)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import re
 from dataclasses import dataclass, field
@@ -46,8 +48,11 @@ class Store:
 
     def event_store_env(self) -> dict[str, str]:
         if not self.is_postgres:
-            return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": self.sqlite_path,
-                    "SQLITE_LOCK_TIMEOUT": "30"}
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": self.sqlite_path,
+                "SQLITE_LOCK_TIMEOUT": "30",
+            }
         parts = urlsplit(self.url)
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
@@ -94,7 +99,9 @@ class Settings:
             )
         if secret is not None and len(secret.encode()) < 32:
             raise ConfigurationError("ROSTER_JWT_SECRET must be at least 32 bytes long.")
-        origins = tuple(o.strip() for o in env.get("ROSTER_CORS_ORIGINS", "").split(",") if o.strip())
+        origins = tuple(
+            o.strip() for o in env.get("ROSTER_CORS_ORIGINS", "").split(",") if o.strip()
+        )
         return cls(
             store=Store(url),
             jwt_secret=secret,
@@ -114,10 +121,9 @@ class Settings:
         if self.invitation_secret:
             return self.invitation_secret.encode().ljust(32, b"\0")
         if self.jwt_secret:
-            import hashlib
-            import hmac
-
-            return hmac.new(self.jwt_secret.encode(), b"roster invitations", hashlib.sha256).digest()
+            return hmac.new(
+                self.jwt_secret.encode(), b"roster invitations", hashlib.sha256
+            ).digest()
         raise ConfigurationError(
             "Set ROSTER_INVITATION_SECRET: with ROSTER_JWT_PUBLIC_KEY there is no secret to "
             "derive invitation tokens from."

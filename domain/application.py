@@ -8,6 +8,7 @@ for the read models to include it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -113,8 +114,12 @@ class Roster(Application[UUID]):
         except IntegrityError:
             for index, _, _ in prepared:
                 outcomes[index] = self._outcome(
-                    lambda n=batch[index]: self.register_user(
-                        n, actor=actor, source=source, import_batch_id=import_batch_id
+                    functools.partial(
+                        self.register_user,
+                        batch[index],
+                        actor=actor,
+                        source=source,
+                        import_batch_id=import_batch_id,
                     )
                 )
         else:
@@ -220,9 +225,7 @@ class Roster(Application[UUID]):
         except IntegrityError:
             raise taken from None
 
-    def set_group_permissions(
-        self, group_id: UUID, permissions: list[str], *, actor: str
-    ) -> Saved:
+    def set_group_permissions(self, group_id: UUID, permissions: list[str], *, actor: str) -> Saved:
         group = self._get(Group, group_id, "group")
         group.set_permissions(values.parse_permissions(permissions), actor=actor)
         return self._saved(group_id, self.save(group))

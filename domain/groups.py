@@ -8,7 +8,16 @@ from eventsourcing.domain import Aggregate, event
 class Group(Aggregate):
     """A named set of permissions. The name is unique, compared case-insensitively."""
 
-    @event("Created")
+    class Created(Aggregate.Created):
+        name: str
+        permissions: list[str]
+        actor: str
+
+    class PermissionsChanged(Aggregate.Event):
+        permissions: list[str]
+        actor: str
+
+    @event(Created)
     def __init__(self, name: str, permissions: list[str], actor: str) -> None:
         self.name = name
         self.permissions = permissions
@@ -17,6 +26,6 @@ class Group(Aggregate):
         if permissions != self.permissions:
             self._permissions_changed(permissions=permissions, actor=actor)
 
-    @event("PermissionsChanged")
+    @event(PermissionsChanged)
     def _permissions_changed(self, permissions: list[str], actor: str) -> None:
         self.permissions = permissions

@@ -29,7 +29,50 @@ class User(Aggregate):
     before and after, so the history can be read off the events alone.
     """
 
-    @event("Registered")
+    class Registered(Aggregate.Created):
+        first_name: str
+        last_name: str
+        email: str
+        username: str
+        group_ids: list[UUID]
+        permissions: list[str]
+        invitation: dict[str, Any] | None
+        status: UserStatus
+        source: StatusChangeSource
+        actor: str
+        reason: str | None
+        import_batch_id: UUID | None
+
+    class StatusChanged(Aggregate.Event):
+        """Base of every event that moves the user to another status."""
+
+        previous_status: UserStatus
+        status: UserStatus
+        source: StatusChangeSource
+        actor: str
+        reason: str | None
+
+    class Deactivated(StatusChanged):
+        pass
+
+    class Reactivated(StatusChanged):
+        invitation: dict[str, Any] | None
+
+    class InvitationReissued(StatusChanged):
+        invitation: dict[str, Any]
+
+    class InvitationAccepted(StatusChanged):
+        accepted_at: datetime
+
+    class InvitationExpired(StatusChanged):
+        pass
+
+    class AccessChanged(Aggregate.Event):
+        group_ids: list[UUID]
+        permissions: list[str]
+        actor: str
+
+    @event(Registered)
     def __init__(
         self,
         first_name: str,
@@ -127,7 +170,7 @@ class User(Aggregate):
 
     # ------------------------------------------------------------------ events
 
-    @event("Deactivated")
+    @event(Deactivated)
     def _deactivated(
         self,
         previous_status: UserStatus,
@@ -138,7 +181,7 @@ class User(Aggregate):
     ) -> None:
         self.status = UserStatus(status)
 
-    @event("Reactivated")
+    @event(Reactivated)
     def _reactivated(
         self,
         previous_status: UserStatus,
@@ -152,7 +195,7 @@ class User(Aggregate):
         if invitation is not None:
             self.invitation = Invitation.from_event_data(invitation)
 
-    @event("InvitationReissued")
+    @event(InvitationReissued)
     def _invitation_reissued(
         self,
         previous_status: UserStatus,
@@ -165,7 +208,7 @@ class User(Aggregate):
         self.status = UserStatus(status)
         self.invitation = Invitation.from_event_data(invitation)
 
-    @event("InvitationAccepted")
+    @event(InvitationAccepted)
     def _invitation_accepted(
         self,
         previous_status: UserStatus,
@@ -180,7 +223,7 @@ class User(Aggregate):
         if self.invitation is not None:
             self.invitation = self.invitation.accepted(accepted_at)
 
-    @event("InvitationExpired")
+    @event(InvitationExpired)
     def _invitation_expired(
         self,
         previous_status: UserStatus,
@@ -191,7 +234,7 @@ class User(Aggregate):
     ) -> None:
         self.status = UserStatus(status)
 
-    @event("AccessChanged")
+    @event(AccessChanged)
     def _access_changed(self, group_ids: list[UUID], permissions: list[str], actor: str) -> None:
         self.group_ids = group_ids
         self.permissions = permissions

@@ -38,9 +38,7 @@ _JOINERS = frozenset("\u200c\u200d")
 
 def has_control_characters(value: str) -> bool:
     """Control and format characters (bidi overrides and the like), but not joiners."""
-    return any(
-        unicodedata.category(ch) in ("Cc", "Cf") and ch not in _JOINERS for ch in value
-    )
+    return any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in _JOINERS for ch in value)
 
 
 def parse_name(value: str, *, field: str) -> str:
@@ -132,8 +130,10 @@ def parse_permissions(values: list[str], *, field: str = "permissions") -> list[
         )
     permissions = [clean(value) for value in values]
     for index, permission in enumerate(permissions):
-        if not permission or len(permission) > MAX_PERMISSION_LENGTH or not _PERMISSION.match(
-            permission
+        if (
+            not permission
+            or len(permission) > MAX_PERMISSION_LENGTH
+            or not _PERMISSION.match(permission)
         ):
             raise InvalidInputError(
                 f"Permission '{permission}' is not valid: use 1 to {MAX_PERMISSION_LENGTH} of "

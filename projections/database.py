@@ -148,23 +148,29 @@ class PostgresDatabase:
 
     @contextmanager
     def writing(self) -> Iterator[psycopg.Cursor[Row]]:
-        with self.pool.connection() as connection, connection.transaction():
-            with connection.cursor() as cursor:
-                yield cursor
+        with (
+            self.pool.connection() as connection,
+            connection.transaction(),
+            connection.cursor() as cursor,
+        ):
+            yield cursor
 
     @contextmanager
     def reading(self) -> Iterator[psycopg.Cursor[Row]]:
-        with self.pool.connection() as connection, connection.transaction():
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                yield cursor
+        with (
+            self.pool.connection() as connection,
+            connection.transaction(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield cursor
 
     def create_tables(self) -> None:
         with self.writing() as cursor:
             # Two processes starting at once must not both create the tables.
             cursor.execute("SELECT pg_advisory_xact_lock(7283391)")
             for statement in schema_statements("postgres"):
-                cursor.execute(statement)  # type: ignore[arg-type]
+                cursor.execute(statement)
 
     def close(self) -> None:
         self.pool.close()

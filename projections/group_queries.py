@@ -25,9 +25,7 @@ def all_groups(cursor: Cursor) -> list[GroupRow]:
 def groups_by_ids(cursor: Cursor, ids: list[str]) -> dict[str, GroupRow]:
     if not ids:
         return {}
-    cursor.execute(
-        f"SELECT * FROM access_groups WHERE id IN ({', '.join(['%s'] * len(ids))})", ids
-    )
+    cursor.execute(f"SELECT * FROM access_groups WHERE id IN ({', '.join(['%s'] * len(ids))})", ids)
     return {row["id"]: _group(row) for row in cursor.fetchall()}
 
 

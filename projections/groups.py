@@ -19,8 +19,13 @@ class GroupView:
             cursor.execute(
                 "INSERT INTO access_groups (id, name, name_key, permissions, member_count,"
                 " created_at) VALUES (%s, %s, %s, %s, 0, %s)",
-                (str(event.originator_id), event.name, group_name_key(event.name),
-                 to_json(event.permissions), iso(event.timestamp)),
+                (
+                    str(event.originator_id),
+                    event.name,
+                    group_name_key(event.name),
+                    to_json(event.permissions),
+                    iso(event.timestamp),
+                ),
             )
         elif isinstance(event, Group.PermissionsChanged):
             cursor.execute(

@@ -27,9 +27,7 @@ class StatusChangeRow:
 
 
 def history_of(cursor: Cursor, user_id: str) -> list[StatusChangeRow]:
-    cursor.execute(
-        "SELECT * FROM status_changes WHERE user_id = %s ORDER BY version", (user_id,)
-    )
+    cursor.execute("SELECT * FROM status_changes WHERE user_id = %s ORDER BY version", (user_id,))
     return [_change(row) for row in cursor.fetchall()]
 
 

@@ -39,8 +39,7 @@ def decode_cursor(kind: str, cursor: str, arity: int) -> list[Any]:
         raise InvalidCursorError("The cursor is not one this server gave out.") from None
     if not isinstance(decoded, list) or len(decoded) != arity + 1 or decoded[0] != kind:
         raise InvalidCursorError(
-            "The cursor belongs to another list or another sort order; start again "
-            "without 'after'."
+            "The cursor belongs to another list or another sort order; start again without 'after'."
         )
     return decoded[1:]
 

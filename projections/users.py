@@ -9,13 +9,7 @@ from domain.values import email_key, username_key
 from projections.database import Cursor, Dialect
 from projections.encoding import fold, from_json, iso, to_json
 
-STATUS_EVENTS = (
-    User.Deactivated,
-    User.Reactivated,
-    User.InvitationReissued,
-    User.InvitationAccepted,
-    User.InvitationExpired,
-)
+STATUS_EVENTS = User.StatusChanged
 
 
 def search_text(first_name: str, last_name: str, email: str, username: str) -> str:
@@ -85,16 +79,24 @@ class UserListView:
         invitation = getattr(event, "invitation", None)
         cursor.execute(
             "UPDATE users SET version = %s, status = %s, status_changed_at = %s WHERE id = %s",
-            (event.originator_version, str(event.status), iso(event.timestamp),
-             str(event.originator_id)),
+            (
+                event.originator_version,
+                str(event.status),
+                iso(event.timestamp),
+                str(event.originator_id),
+            ),
         )
         if invitation:
             cursor.execute(
                 "UPDATE users SET invitation_id = %s, invitation_issued_at = %s,"
                 " invitation_expires_at = %s, invitation_sent_at = NULL,"
                 " invitation_accepted_at = NULL WHERE id = %s",
-                (str(invitation["id"]), iso(invitation["issued_at"]),
-                 iso(invitation["expires_at"]), str(event.originator_id)),
+                (
+                    str(invitation["id"]),
+                    iso(invitation["issued_at"]),
+                    iso(invitation["expires_at"]),
+                    str(event.originator_id),
+                ),
             )
         if isinstance(event, User.InvitationAccepted):
             cursor.execute(

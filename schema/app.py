@@ -44,6 +44,7 @@ Mutation = merge_types(
     ),
 )
 
+
 class RosterSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Coded errors are outcomes, not faults; MaskUnexpectedErrors logs the faults."""

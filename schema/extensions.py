@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from graphql import GraphQLError
 from strawberry.extensions import (
@@ -52,7 +53,7 @@ class MaskUnexpectedErrors(MaskErrors):
         )
 
 
-def extensions() -> list[type[SchemaExtension] | object]:
+def extensions() -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
     return [
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),

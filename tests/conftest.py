@@ -67,7 +67,7 @@ def spawn(env: dict[str, str], tmp_path: Path) -> Iterator[type[ServerProcess]]:
 
     class Spawn(ServerProcess):
         @classmethod
-        def start(cls, extra: dict[str, str] | None = None) -> ServerProcess:  # type: ignore[override]
+        def start(cls, extra: dict[str, str] | None = None) -> ServerProcess:
             process = ServerProcess.launch({**env, **(extra or {})}, tmp_path)
             started.append(process)
             return process

@@ -53,8 +53,9 @@ class Api:
         self.base_url = base_url
         self.http = httpx.Client(base_url=base_url, timeout=30)
 
-    def post(self, query: str, variables: dict[str, Any] | None = None, *,
-             as_: str | None = None) -> dict[str, Any]:
+    def post(
+        self, query: str, variables: dict[str, Any] | None = None, *, as_: str | None = None
+    ) -> dict[str, Any]:
         headers = {"authorization": f"Bearer {as_}"} if as_ else {}
         response = self.http.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
@@ -63,8 +64,9 @@ class Api:
         result: dict[str, Any] = response.json()
         return result
 
-    def data(self, query: str, variables: dict[str, Any] | None = None, *,
-             as_: str | None = None) -> dict[str, Any]:
+    def data(
+        self, query: str, variables: dict[str, Any] | None = None, *, as_: str | None = None
+    ) -> dict[str, Any]:
         """The data of a query that must succeed without top-level errors."""
         result = self.post(query, variables, as_=as_)
         assert "errors" not in result, result["errors"]
@@ -98,8 +100,13 @@ class GraphQLWebSocket:
     def subscribe(self, query: str, variables: dict[str, Any] | None = None) -> str:
         self._ids += 1
         operation_id = str(self._ids)
-        self.send({"id": operation_id, "type": "subscribe",
-                   "payload": {"query": query, "variables": variables or {}}})
+        self.send(
+            {
+                "id": operation_id,
+                "type": "subscribe",
+                "payload": {"query": query, "variables": variables or {}},
+            }
+        )
         return operation_id
 
     def send(self, message: dict[str, Any]) -> None:
@@ -127,8 +134,12 @@ class ThreadedServer:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=self.port, log_level="warning",
-            ws="websockets-sansio", lifespan="on",
+            create_app(settings),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            ws="websockets-sansio",
+            lifespan="on",
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
@@ -170,9 +181,22 @@ class ServerProcess:
         process_env = {k: v for k, v in os.environ.items() if not k.startswith("ROSTER_")}
         process_env.update(env)
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "server:app", "--host", "127.0.0.1",
-             "--port", str(port), "--log-level", "warning"],
-            cwd=ROOT, env=process_env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "server:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=process_env,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
         )
         server = cls(process, port, log)
         server.wait_ready()

@@ -12,7 +12,10 @@ from schema.types.results import GroupResult
 class CreateGroup:
     @strawberry.mutation(permission_classes=[CanManageUsers])
     async def create_group(
-        self, info: Info, name: str, permissions: list[str] = []  # noqa: B006 (never mutated)
+        self,
+        info: Info,
+        name: str,
+        permissions: list[str] = [],  # noqa: B006 (never mutated)
     ) -> GroupResult:
         return await group_outcome(
             info,

@@ -4,7 +4,6 @@ the changed user or group as the read model now shows it, or a Problem."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from strawberry.types import Info
 
@@ -13,6 +12,7 @@ from domain.errors import DomainError
 from projections import group_queries
 from schema.errors import problem_for
 from schema.types.groups import Group
+from schema.types.problems import Conflict, InvalidInput, InvalidState, NotFound
 from schema.types.users import User
 
 Command = Callable[[Roster, str], Saved]  # (application, actor) -> what was saved
@@ -28,7 +28,9 @@ async def _run(info: Info, command: Command) -> Saved | DomainError:
     return saved
 
 
-async def user_outcome(info: Info, command: Command) -> Any:
+async def user_outcome(
+    info: Info, command: Command
+) -> User | NotFound | InvalidState | InvalidInput | Conflict:
     outcome = await _run(info, command)
     if isinstance(outcome, DomainError):
         return problem_for(outcome)
@@ -36,9 +38,11 @@ async def user_outcome(info: Info, command: Command) -> Any:
     return User.from_row(row)
 
 
-async def group_outcome(info: Info, command: Command) -> Any:
+async def group_outcome(info: Info, command: Command) -> Group | NotFound | InvalidInput | Conflict:
     outcome = await _run(info, command)
     if isinstance(outcome, DomainError):
-        return problem_for(outcome)
+        problem = problem_for(outcome)
+        assert not isinstance(problem, InvalidState), "groups have no states to be in"
+        return problem
     rows = await info.context.read(group_queries.groups_by_ids, [str(outcome.id)])
     return Group.from_row(rows[str(outcome.id)])

@@ -26,8 +26,7 @@ class HistoryQueries:
 
     @strawberry.field(
         permission_classes=[CanAudit],
-        description="The status the user had at that moment; null if the user did not exist "
-        "yet.",
+        description="The status the user had at that moment; null if the user did not exist yet.",
     )
     async def user_status_at(
         self, info: Info, user_id: strawberry.ID, at: datetime
@@ -57,6 +56,8 @@ class HistoryQueries:
         except InvalidCursorError as error:
             raise bad_user_input(str(error), argument="after") from None
         return StatusChangeConnection(
-            edges=[StatusChangeEdge(cursor=c, node=StatusChange.from_row(r)) for c, r in page.items],
+            edges=[
+                StatusChangeEdge(cursor=c, node=StatusChange.from_row(r)) for c, r in page.items
+            ],
             page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
         )

@@ -38,7 +38,7 @@ class UserQueries:
                 f"Search for at most {MAX_SEARCH_LENGTH} characters.", argument="search"
             )
         order = sort or NEWEST_FIRST
-        where = UserFilter(search=search, statuses=tuple(s.value for s in status or ()))
+        where = UserFilter(search=search, statuses=tuple(s.name for s in status or ()))
         ctx = info.context
         try:
             page = await ctx.read(
@@ -53,7 +53,10 @@ class UserQueries:
             raise bad_user_input(str(error), argument="after") from None
 
         async def count() -> int:
-            return await ctx.read(user_queries.count_users, ctx.services.database.dialect, where)
+            total: int = await ctx.read(
+                user_queries.count_users, ctx.services.database.dialect, where
+            )
+            return total
 
         return UserConnection(
             edges=[UserEdge(cursor=c, node=User.from_row(row)) for c, row in page.items],

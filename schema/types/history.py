@@ -10,8 +10,9 @@ from schema.types.common import PageInfo
 from schema.types.enums import StatusChangeSource, UserStatus
 
 
-@strawberry.type(description="One row of the status table that the management screen explains "
-                 "to people.")
+@strawberry.type(
+    description="One row of the status table that the management screen explains to people."
+)
 class StatusDefinition:
     status: UserStatus
     meaning: str

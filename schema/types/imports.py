@@ -19,8 +19,7 @@ class ImportStatus(Enum):
     )
     IN_REVIEW = strawberry.enum_value(
         "IN_REVIEW",
-        description="Every row has a result; rows may be corrected, excluded, and access "
-        "chosen.",
+        description="Every row has a result; rows may be corrected, excluded, and access chosen.",
     )
     COMMITTING = strawberry.enum_value(
         "COMMITTING", description="Users are being registered, row by row."

@@ -12,7 +12,8 @@ mutation($input: CreateUserInput!) {
 def test_a_created_user_is_found_by_search(server: ThreadedServer) -> None:
     admin = token(ADMIN)
     created = server.api.data(
-        CREATE, {"input": {"firstName": "José", "lastName": "Pérez", "email": "jose@acme.com"}},
+        CREATE,
+        {"input": {"firstName": "José", "lastName": "Pérez", "email": "jose@acme.com"}},
         as_=admin,
     )
     assert created["createUser"]["__typename"] == "User"
@@ -25,10 +26,13 @@ def test_status_changes_arrive_over_websocket(server: ThreadedServer) -> None:
     with server.api.websocket(token(AUDITOR)) as ws:
         ws.subscribe("subscription { statusChanged { to source actor } }")
         server.api.data(
-            CREATE, {"input": {"firstName": "Ana", "lastName": "B", "email": "ana@acme.com"}},
+            CREATE,
+            {"input": {"firstName": "Ana", "lastName": "B", "email": "ana@acme.com"}},
             as_=admin,
         )
         payload = ws.next_payload()
     assert payload["data"]["statusChanged"] == {
-        "to": "PENDING", "source": "REGISTRATION", "actor": "tester"
+        "to": "PENDING",
+        "source": "REGISTRATION",
+        "actor": "tester",
     }
