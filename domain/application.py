@@ -1,7 +1,7 @@
 """The application: the commands Roster's users can give, over the event store.
 
 Each command loads what it needs, asks one aggregate to act, and saves the new
-events (with any claims on unique values) in one atomic write. Commands return the
+events (with the unique keys they hold) in one atomic write. Commands return the
 ids they created and the position of the last event they wrote, so callers can wait
 for the read models to include it.
 """
@@ -9,10 +9,11 @@ for the read models to include it.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -20,17 +21,19 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from domain import values
-from domain.claims import Claim, ClaimKind, claim_id
 from domain.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
 from domain.groups import Group
 from domain.invitations import InvitationTokens
 from domain.statuses import StatusChangeSource, UserStatus
+from domain.uniqueness import KeyKind, UniqueKey, UniqueKeys
 from domain.users import User
 
 A = TypeVar("A", bound=Aggregate)
 
 #: How often a registration retries when a derived username is claimed under its feet.
 MAX_USERNAME_RACES = 5
+#: How many derived usernames are looked up at once when the first is taken.
+USERNAME_PROBE = 32
 
 
 @dataclass(frozen=True)
@@ -79,13 +82,13 @@ class Roster(Application[UUID]):
     ) -> Saved:
         """Registers a PENDING user and issues their invitation."""
         for _ in range(MAX_USERNAME_RACES):
-            user, claims = self._prepare(new, actor, source, import_batch_id, reserved=set())
+            user, keys = self._prepare(new, actor, source, import_batch_id, self._lookup())
             try:
-                return self._saved(user.id, self.save(user, *claims))
+                return self._saved(user.id, self.save(user, unique_keys=keys))
             except IntegrityError:
-                # Someone claimed the email or username since we looked: say which, or
+                # Someone took the email or username since we looked: say which, or
                 # (for a derived username) try the next free one.
-                self._prepare(new, actor, source, import_batch_id, reserved=set())
+                self._prepare(new, actor, source, import_batch_id, self._lookup())
         raise _taken("USERNAME_TAKEN", "Every username derived from this email is taken.")
 
     def register_users(
@@ -98,21 +101,24 @@ class Roster(Application[UUID]):
     ) -> list[Saved | DomainError]:
         """Registers many users in one atomic write; each gets its own outcome. If the write
         clashes with another writer, falls back to registering them one by one."""
-        reserved: set[tuple[ClaimKind, str]] = set()
+        lookup = self._lookup()
+        lookup.prefetch_for(batch)
         outcomes: list[Saved | DomainError | None] = [None] * len(batch)
-        prepared: list[tuple[int, User, list[Claim]]] = []
+        prepared: list[tuple[int, User]] = []
+        keys: list[UniqueKey] = []
         for index, new in enumerate(batch):
             try:
-                user, claims = self._prepare(new, actor, source, import_batch_id, reserved)
+                user, user_keys = self._prepare(new, actor, source, import_batch_id, lookup)
             except DomainError as error:
                 outcomes[index] = error
                 continue
-            reserved.update((claim.kind, claim.key) for claim in claims)
-            prepared.append((index, user, claims))
+            lookup.hold(user_keys)
+            prepared.append((index, user))
+            keys.extend(user_keys)
         try:
-            saved = self.save(*(a for _, user, claims in prepared for a in (user, *claims)))
+            saved = self.save(*(user for _, user in prepared), unique_keys=keys)
         except IntegrityError:
-            for index, _, _ in prepared:
+            for index, _ in prepared:
                 outcomes[index] = self._outcome(
                     functools.partial(
                         self.register_user,
@@ -123,8 +129,8 @@ class Roster(Application[UUID]):
                     )
                 )
         else:
-            position = self._saved(prepared[0][1].id, saved).position if prepared else 0
-            for index, user, _ in prepared:
+            position = self._saved(UUID(int=0), saved).position
+            for index, user in prepared:
                 outcomes[index] = Saved(user.id, position)
         return [outcome for outcome in outcomes if outcome is not None]
 
@@ -134,9 +140,9 @@ class Roster(Application[UUID]):
         actor: str,
         source: StatusChangeSource,
         import_batch_id: UUID | None,
-        reserved: set[tuple[ClaimKind, str]],
-    ) -> tuple[User, list[Claim]]:
-        """Checks a registration and builds the user with claims on its email and username."""
+        lookup: KeyLookup,
+    ) -> tuple[User, list[UniqueKey]]:
+        """Checks a registration and builds the user with its unique keys."""
         first_name = values.parse_name(new.first_name, field="firstName")
         last_name = values.parse_name(new.last_name, field="lastName")
         email = values.parse_email(new.email)
@@ -144,9 +150,9 @@ class Roster(Application[UUID]):
         permissions = values.parse_permissions(new.permissions)
         group_ids = self._existing_groups(new.group_ids, field="groupIds")
         email_key = values.email_key(email)
-        if self._is_claimed(ClaimKind.EMAIL, email_key, reserved):
+        if lookup.is_held(KeyKind.EMAIL, email_key):
             raise _taken("EMAIL_TAKEN", f"The access email {email} is already registered.")
-        username = self._free_username(email, given, reserved)
+        username = self._free_username(email, given, lookup)
         user = User(
             first_name=first_name,
             last_name=last_name,
@@ -161,22 +167,23 @@ class Roster(Application[UUID]):
             reason=None,
             import_batch_id=import_batch_id,
         )
-        claims = [
-            Claim(ClaimKind.EMAIL, email_key, user.id),
-            Claim(ClaimKind.USERNAME, values.username_key(username), user.id),
+        return user, [
+            UniqueKey(KeyKind.EMAIL, email_key, user.id),
+            UniqueKey(KeyKind.USERNAME, values.username_key(username), user.id),
         ]
-        return user, claims
 
-    def _free_username(
-        self, email: str, given: str | None, reserved: set[tuple[ClaimKind, str]]
-    ) -> str:
+    @staticmethod
+    def _free_username(email: str, given: str | None, lookup: KeyLookup) -> str:
         if given is not None:
-            if self._is_claimed(ClaimKind.USERNAME, values.username_key(given), reserved):
+            if lookup.is_held(KeyKind.USERNAME, values.username_key(given)):
                 raise _taken("USERNAME_TAKEN", f"The username {given} is already taken.")
             return given
-        for candidate in values.username_candidates(email):
-            if not self._is_claimed(ClaimKind.USERNAME, values.username_key(candidate), reserved):
-                return candidate
+        candidates = values.username_candidates(email)
+        while block := list(itertools.islice(candidates, USERNAME_PROBE)):
+            lookup.prefetch(KeyKind.USERNAME, [values.username_key(c) for c in block])
+            for candidate in block:
+                if not lookup.is_held(KeyKind.USERNAME, values.username_key(candidate)):
+                    return candidate
         raise _taken("USERNAME_TAKEN", "Every username derived from this email is taken.")
 
     @staticmethod
@@ -216,12 +223,12 @@ class Roster(Application[UUID]):
         group = Group(
             name=group_name, permissions=values.parse_permissions(permissions), actor=actor
         )
-        claim = Claim(ClaimKind.GROUP_NAME, values.group_name_key(group_name), group.id)
+        key = UniqueKey(KeyKind.GROUP_NAME, values.group_name_key(group_name), group.id)
         taken = _taken("GROUP_NAME_TAKEN", f"A group named {group_name} already exists.")
-        if self._is_claimed(ClaimKind.GROUP_NAME, claim.key):
+        if self._lookup().is_held(key.kind, key.key):
             raise taken
         try:
-            return self._saved(group.id, self.save(group, claim))
+            return self._saved(group.id, self.save(group, unique_keys=[key]))
         except IntegrityError:
             raise taken from None
 
@@ -257,17 +264,49 @@ class Roster(Application[UUID]):
                 ) from None
         return sorted(set(given), key=str)
 
-    def _is_claimed(
-        self, kind: ClaimKind, key: str, reserved: set[tuple[ClaimKind, str]] | None = None
-    ) -> bool:
-        if reserved and (kind, key) in reserved:
-            return True
-        return bool(self.recorder.select_events(claim_id(kind, key), limit=1))
+    def _lookup(self) -> KeyLookup:
+        return KeyLookup(cast(UniqueKeys, self.recorder))
 
     @staticmethod
     def _saved(aggregate_id: UUID, recordings: list[Any]) -> Saved:
         # A command that changed nothing saved nothing: there is nothing to wait for.
         return Saved(aggregate_id, max((r.notification.id for r in recordings), default=0))
+
+
+class KeyLookup:
+    """Which unique keys are held: asks the store for many keys at once and remembers,
+    counting keys held by earlier rows of the same batch. Only a look-ahead: the atomic
+    write is what guarantees uniqueness."""
+
+    def __init__(self, store: UniqueKeys) -> None:
+        self._store = store
+        self._known: dict[tuple[KeyKind, str], bool] = {}
+
+    def prefetch(self, kind: KeyKind, keys: Sequence[str]) -> None:
+        unknown = [key for key in dict.fromkeys(keys) if (kind, key) not in self._known]
+        if unknown:
+            held = self._store.taken(kind, unknown)
+            self._known.update(((kind, key), key in held) for key in unknown)
+
+    def prefetch_for(self, batch: Sequence[NewUser]) -> None:
+        emails, usernames = [], []
+        for new in batch:
+            try:
+                emails.append(values.email_key(new.email.strip()))
+                usernames.append(
+                    values.username_key(new.username or values.username_base(new.email))
+                )
+            except ValueError:
+                continue  # reported when the row itself is checked
+        self.prefetch(KeyKind.EMAIL, emails)
+        self.prefetch(KeyKind.USERNAME, usernames)
+
+    def is_held(self, kind: KeyKind, key: str) -> bool:
+        self.prefetch(kind, [key])
+        return self._known[(kind, key)]
+
+    def hold(self, keys: Sequence[UniqueKey]) -> None:
+        self._known.update(((key.kind, key.key), True) for key in keys)
 
 
 def _taken(code: str, message: str) -> ConflictError:

@@ -105,8 +105,6 @@ class Follower:
         )
 
     def _apply(self, cursor: Cursor, notification: Notification) -> None:
-        if notification.topic.startswith("domain.claims:"):
-            return  # claims guard uniqueness; no read model shows them
         event = self.application.mapper.to_domain_event(notification)
         for view in self.views:
             view.apply(cursor, event, notification.id)

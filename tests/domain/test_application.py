@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -14,40 +13,38 @@ from eventsourcing.persistence import IntegrityError
 
 from domain import values
 from domain.application import NewUser, Roster, Saved
-from domain.claims import Claim, ClaimKind, claim_id
 from domain.errors import ConflictError, InvalidInputError, InvalidStateError, NotFoundError
 from domain.invitations import InvitationTokens
 from domain.statuses import StatusChangeSource, UserStatus
+from domain.uniqueness import KeyKind, UniqueKey
 from domain.users import User
+from settings import Store
+from store.recorders import PostgresRosterRecorder, SQLiteRosterRecorder
 
 ADMIN = "admin-1"
 UNKNOWN_ID = UUID(int=0)
 
 
-def open_roster(db: Path) -> Roster:
+def open_roster(store_url: str) -> Roster:
+    """The application on the test store: a SQLite file, or a PostgreSQL database."""
     return Roster(
-        {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(db)},
+        Store(store_url).event_store_env(),
         tokens=InvitationTokens(b"k" * 32),
         invitation_ttl=timedelta(days=7),
     )
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "events.db"
-
-
-@pytest.fixture
-def app(db: Path) -> Iterator[Roster]:
-    roster = open_roster(db)
+def app(store_url: str) -> Iterator[Roster]:
+    roster = open_roster(store_url)
     yield roster
     roster.close()
 
 
 @pytest.fixture
-def other_app(db: Path) -> Iterator[Roster]:
+def other_app(store_url: str) -> Iterator[Roster]:
     """A second writer on the same event store, as another server process would be."""
-    roster = open_roster(db)
+    roster = open_roster(store_url)
     yield roster
     roster.close()
 
@@ -171,14 +168,17 @@ def test_an_unknown_group_is_named_by_its_position_in_the_input(app: Roster) -> 
     assert refused.value.field == "groupIds[1]"
 
 
-def test_registration_claims_the_email_and_username_with_the_user(app: Roster) -> None:
+def test_registration_holds_the_email_and_username_for_the_user(app: Roster) -> None:
     saved = register(app, ann("Ann@Acme.com"))
 
-    claims: list[Any] = [
-        app.repository.get(claim_id(ClaimKind.EMAIL, "ann@acme.com")),
-        app.repository.get(claim_id(ClaimKind.USERNAME, "ann")),
-    ]
-    assert [claim.owner_id for claim in claims] == [saved.id, saved.id]
+    recorder = keys_of(app)
+    assert recorder.owners(KeyKind.EMAIL, ["ann@acme.com"]) == {"ann@acme.com": saved.id}
+    assert recorder.owners(KeyKind.USERNAME, ["ann"]) == {"ann": saved.id}
+
+
+def keys_of(app: Roster) -> SQLiteRosterRecorder | PostgresRosterRecorder:
+    assert isinstance(app.recorder, SQLiteRosterRecorder | PostgresRosterRecorder)
+    return app.recorder
 
 
 def test_stored_events_never_hold_the_invitation_token(app: Roster) -> None:
@@ -348,9 +348,8 @@ def reactivate_a_pending_user(app: Roster) -> None:
 
 
 def user_id_of(app: Roster, email: str) -> UUID:
-    claim: Any = app.repository.get(claim_id(ClaimKind.EMAIL, values.email_key(email)))
-    assert isinstance(claim.owner_id, UUID)
-    return claim.owner_id
+    key = values.email_key(email)
+    return keys_of(app).owners(KeyKind.EMAIL, [key])[key]
 
 
 @pytest.mark.parametrize(
@@ -379,8 +378,8 @@ def test_a_refused_command_writes_no_event(app: Roster, refused: Callable[[Roste
 # ---------------------------------------------------------------- the atomic guard
 
 
-def racing_user(email: str) -> tuple[User, list[Claim]]:
-    """A user and their claims built as register_user builds them, but never checked."""
+def racing_user(email: str) -> tuple[User, list[UniqueKey]]:
+    """A user and their unique keys built as register_user builds them, but never checked."""
     racer = User(
         first_name="Ann",
         last_name="Other",
@@ -395,21 +394,21 @@ def racing_user(email: str) -> tuple[User, list[Claim]]:
         reason=None,
         import_batch_id=None,
     )
-    claims = [
-        Claim(ClaimKind.USERNAME, values.username_key("ann.other"), racer.id),
-        Claim(ClaimKind.EMAIL, values.email_key(email), racer.id),
+    keys = [
+        UniqueKey(KeyKind.USERNAME, values.username_key("ann.other"), racer.id),
+        UniqueKey(KeyKind.EMAIL, values.email_key(email), racer.id),
     ]
-    return racer, claims
+    return racer, keys
 
 
-def test_a_second_writer_claiming_a_taken_email_is_refused_by_the_store(
+def test_a_second_writer_holding_a_taken_email_is_refused_by_the_store(
     app: Roster, other_app: Roster
 ) -> None:
     register(app, ann("ann.lee@acme.com"))
     racer, claims = racing_user("Ann.Lee@ACME.com")
 
     with pytest.raises(IntegrityError):
-        other_app.save(racer, *claims)
+        other_app.save(racer, unique_keys=claims)
 
 
 def test_a_refused_save_writes_none_of_its_events(app: Roster, other_app: Roster) -> None:
@@ -418,8 +417,8 @@ def test_a_refused_save_writes_none_of_its_events(app: Roster, other_app: Roster
     racer, claims = racing_user("Ann.Lee@ACME.com")
 
     with pytest.raises(IntegrityError):
-        other_app.save(racer, *claims)
+        other_app.save(racer, unique_keys=claims)
 
     assert last_position(other_app) == before
     assert other_app.recorder.select_events(racer.id) == []
-    assert other_app.recorder.select_events(claims[0].id) == []
+    assert keys_of(other_app).owners(KeyKind.USERNAME, ["ann.other"]) == {}

@@ -1,0 +1,1 @@
+"""Event store adapters: the eventsourcing recorders, extended with Roster's unique keys."""

@@ -1,0 +1,119 @@
+"""Application recorders that also write unique keys, atomically with the events.
+
+`Roster.save(..., unique_keys=[...])` passes the keys down to `insert_events`; they go
+into the `unique_keys` table (primary key: kind and key) in the same transaction as
+the events, so a clash fails the whole write with IntegrityError. This is the pattern
+of the library's `searchabletimestamps` example.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+from psycopg import Cursor as PgCursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+from domain.uniqueness import KeyKind, UniqueKey
+
+CHUNK = 500  # keys per look-up statement
+
+
+def _rows(keys: Sequence[UniqueKey]) -> list[tuple[str, str, str]]:
+    return [(str(k.kind), k.key, str(k.owner_id)) for k in keys]
+
+
+def _chunks(keys: Sequence[str]) -> list[Sequence[str]]:
+    return [keys[i : i + CHUNK] for i in range(0, len(keys), CHUNK)]
+
+
+class SQLiteRosterRecorder(SQLiteApplicationRecorder):
+    def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name)
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            "CREATE TABLE IF NOT EXISTS unique_keys (kind TEXT NOT NULL, key TEXT NOT NULL, "
+            "owner_id TEXT NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID",
+        ]
+
+    def _insert_events(
+        self,
+        c: SQLiteCursor,
+        stored_events: Sequence[StoredEvent],
+        *,
+        unique_keys: Sequence[UniqueKey] = (),
+        **kwargs: Any,
+    ) -> Sequence[int] | None:
+        if unique_keys:
+            c.executemany(
+                "INSERT INTO unique_keys (kind, key, owner_id) VALUES (?, ?, ?)",
+                _rows(unique_keys),
+            )
+        return super()._insert_events(c, stored_events, **kwargs)
+
+    def taken(self, kind: KeyKind, keys: Sequence[str]) -> set[str]:
+        return set(self.owners(kind, keys))
+
+    def owners(self, kind: KeyKind, keys: Sequence[str]) -> dict[str, UUID]:
+        found: dict[str, UUID] = {}
+        with self.datastore.transaction(commit=False) as c:
+            for chunk in _chunks(keys):
+                marks = ", ".join("?" * len(chunk))
+                c.execute(
+                    f"SELECT key, owner_id FROM unique_keys WHERE kind = ? AND key IN ({marks})",
+                    [str(kind), *chunk],
+                )
+                found.update((row["key"], UUID(row["owner_id"])) for row in c.fetchall())
+        return found
+
+
+class PostgresRosterRecorder(PostgresApplicationRecorder):
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.keys_table = Identifier(datastore.schema, f"{events_table_name}_unique_keys")
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (kind text NOT NULL, key text NOT NULL, "
+                "owner_id text NOT NULL, PRIMARY KEY (kind, key))"
+            ).format(self.keys_table)
+        )
+
+    def _insert_events(
+        self,
+        curs: PgCursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        *,
+        unique_keys: Sequence[UniqueKey] = (),
+        **kwargs: Any,
+    ) -> None:
+        if unique_keys:
+            curs.executemany(
+                SQL("INSERT INTO {} (kind, key, owner_id) VALUES (%s, %s, %s)").format(
+                    self.keys_table
+                ),
+                _rows(unique_keys),
+            )
+        super()._insert_events(curs, stored_events, **kwargs)
+
+    def taken(self, kind: KeyKind, keys: Sequence[str]) -> set[str]:
+        return set(self.owners(kind, keys))
+
+    def owners(self, kind: KeyKind, keys: Sequence[str]) -> dict[str, UUID]:
+        found: dict[str, UUID] = {}
+        with self.datastore.transaction(commit=False) as curs:
+            for chunk in _chunks(keys):
+                curs.execute(
+                    SQL("SELECT key, owner_id FROM {} WHERE kind = %s AND key = ANY(%s)").format(
+                        self.keys_table
+                    ),
+                    (str(kind), list(chunk)),
+                )
+                found.update((row["key"], UUID(row["owner_id"])) for row in curs.fetchall())
+        return found
