@@ -179,6 +179,9 @@ class Roster(Application[UUID]):
                 raise _taken("USERNAME_TAKEN", f"The username {given} is already taken.")
             return given
         candidates = values.username_candidates(email)
+        base = next(candidates)
+        if not lookup.is_held(KeyKind.USERNAME, values.username_key(base)):
+            return base
         while block := list(itertools.islice(candidates, USERNAME_PROBE)):
             lookup.prefetch(KeyKind.USERNAME, [values.username_key(c) for c in block])
             for candidate in block:

@@ -6,6 +6,7 @@ InvalidInputError naming the field.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -70,7 +71,7 @@ def parse_email(value: str, *, field: str = "email") -> str:
             f"Use an email of at most {MAX_EMAIL_LENGTH} characters.", field=field, code="TOO_LONG"
         )
     try:
-        validate_email(email, check_deliverability=False)
+        _normalized(email)
     except EmailNotValidError as error:
         raise InvalidInputError(
             f"Correct the access email '{email}': {error}", field=field, code="INVALID_EMAIL"
@@ -80,7 +81,13 @@ def parse_email(value: str, *, field: str = "email") -> str:
 
 def email_key(email: str) -> str:
     """The form under which two emails are the same address: compared case-insensitively."""
-    return validate_email(email, check_deliverability=False).normalized.lower()
+    return _normalized(email).lower()
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalized(email: str) -> str:
+    # Imports and reviews check each address more than once: validate it once.
+    return validate_email(email, check_deliverability=False).normalized
 
 
 def parse_username(value: str, *, field: str = "username") -> str:
