@@ -48,6 +48,7 @@ class RosterGraphQL(GraphQL[Context, None]):
             services=self._services_of(request),
             authorization=request.headers.get("authorization"),
             request_id=request.scope.get("state", {}).get("request_id", uuid.uuid4().hex),
+            long_lived=isinstance(request, WebSocket),
         )
 
     async def on_ws_connect(self, context: Context) -> None:

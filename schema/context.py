@@ -20,13 +20,22 @@ T = TypeVar("T")
 
 
 class Context:
-    def __init__(self, services: Services, authorization: str | None, request_id: str) -> None:
+    def __init__(
+        self,
+        services: Services,
+        authorization: str | None,
+        request_id: str,
+        *,
+        long_lived: bool = False,
+    ) -> None:
         self.services = services
         self.authorization = authorization
         self.request_id = request_id
         self.connection_params: dict[str, Any] | None = None
-        self.users: DataLoader[str, UserRow | None] = DataLoader(self._load_users)
-        self.groups: DataLoader[str, GroupRow | None] = DataLoader(self._load_groups)
+        # A WebSocket's context lasts as long as the connection: batch there, never cache.
+        cache = not long_lived
+        self.users: DataLoader[str, UserRow | None] = DataLoader(self._load_users, cache=cache)
+        self.groups: DataLoader[str, GroupRow | None] = DataLoader(self._load_groups, cache=cache)
 
     # ------------------------------------------------------------------ who calls
 

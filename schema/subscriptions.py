@@ -42,5 +42,6 @@ class Subscription:
                 history_queries.changes_after, position, str(user_id) if user_id else None
             )
             for row in rows:
+                ctx.caller()  # the token may have expired since the subscription began
                 yield StatusChange.from_row(row)
             position = max([reached, *(row.position for row in rows)])

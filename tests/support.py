@@ -21,6 +21,7 @@ import httpx
 import psycopg
 import uvicorn
 from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Subprotocol
 
 from domain.profiles import Profile
 from server import create_app
@@ -76,7 +77,7 @@ class Api:
     @contextmanager
     def websocket(self, authorization: str | None = None) -> Iterator[GraphQLWebSocket]:
         url = self.base_url.replace("http://", "ws://") + "/graphql"
-        with connect(url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        with connect(url, subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
             socket = GraphQLWebSocket(ws)
             socket.init(authorization)
             yield socket
