@@ -52,17 +52,37 @@ class User(Aggregate):
         actor: str
         reason: str | None
 
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = UserStatus(self.status)
+
     class Deactivated(StatusChanged):
         pass
 
     class Reactivated(StatusChanged):
+        """Back to ACTIVE, or to PENDING with the new invitation it carries."""
+
         invitation: dict[str, Any] | None
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            if self.invitation is not None:
+                aggregate.invitation = Invitation.from_event_data(self.invitation)
 
     class InvitationReissued(StatusChanged):
         invitation: dict[str, Any]
 
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.invitation = Invitation.from_event_data(self.invitation)
+
     class InvitationAccepted(StatusChanged):
         accepted_at: datetime
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.has_accepted = True
+            if aggregate.invitation is not None:
+                aggregate.invitation = aggregate.invitation.accepted(self.accepted_at)
 
     class InvitationExpired(StatusChanged):
         pass
@@ -71,6 +91,10 @@ class User(Aggregate):
         group_ids: list[UUID]
         permissions: list[str]
         actor: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.group_ids = self.group_ids
+            aggregate.permissions = self.permissions
 
     @event(Registered)
     def __init__(
@@ -102,10 +126,9 @@ class User(Aggregate):
     # ------------------------------------------------------------------ commands
 
     def deactivate(self, actor: str, reason: str | None) -> None:
-        status = self._target(Transition.DEACTIVATE)
-        self._deactivated(
-            previous_status=self.status,
-            status=status,
+        self._change_status(
+            self.Deactivated,
+            Transition.DEACTIVATE,
             source=StatusChangeSource.ADMINISTRATOR,
             actor=actor,
             reason=reason,
@@ -114,12 +137,11 @@ class User(Aggregate):
     def reactivate(self, actor: str, reason: str | None, invitation: Invitation) -> None:
         """Back to ACTIVE if the user accepted an invitation before, else PENDING with
         the given new invitation."""
-        status = self._target(Transition.REACTIVATE)
-        if not self.has_accepted:
-            status = REACTIVATE_WITHOUT_ACCEPTANCE
-        self._reactivated(
-            previous_status=self.status,
-            status=status,
+        self._target(Transition.REACTIVATE)
+        self._change_status(
+            self.Reactivated,
+            Transition.REACTIVATE,
+            status=None if self.has_accepted else REACTIVATE_WITHOUT_ACCEPTANCE,
             source=StatusChangeSource.ADMINISTRATOR,
             actor=actor,
             reason=reason,
@@ -127,10 +149,9 @@ class User(Aggregate):
         )
 
     def reissue_invitation(self, actor: str, invitation: Invitation) -> None:
-        status = self._target(Transition.REISSUE_INVITATION)
-        self._invitation_reissued(
-            previous_status=self.status,
-            status=status,
+        self._change_status(
+            self.InvitationReissued,
+            Transition.REISSUE_INVITATION,
             source=StatusChangeSource.ADMINISTRATOR,
             actor=actor,
             reason=None,
@@ -138,14 +159,14 @@ class User(Aggregate):
         )
 
     def accept_invitation(self, invitation_id: UUID, now: datetime) -> None:
-        status = self._target(Transition.ACCEPT_INVITATION)
+        self._target(Transition.ACCEPT_INVITATION)
         if self.invitation is None or self.invitation.id != invitation_id:
             raise InvalidStateError("This invitation was replaced by a newer one.")
         if now >= self.invitation.expires_at:
             raise InvalidStateError("This invitation has expired; ask for a new one.")
-        self._invitation_accepted(
-            previous_status=self.status,
-            status=status,
+        self._change_status(
+            self.InvitationAccepted,
+            Transition.ACCEPT_INVITATION,
             source=StatusChangeSource.INVITATION,
             actor=str(self.id),
             reason=None,
@@ -153,12 +174,12 @@ class User(Aggregate):
         )
 
     def expire_invitation(self, now: datetime) -> None:
-        status = self._target(Transition.EXPIRE_INVITATION)
+        self._target(Transition.EXPIRE_INVITATION)
         if self.invitation is None or self.invitation.expires_at > now:
             raise InvalidStateError("The invitation has not expired yet.")
-        self._invitation_expired(
-            previous_status=self.status,
-            status=status,
+        self._change_status(
+            self.InvitationExpired,
+            Transition.EXPIRE_INVITATION,
             source=StatusChangeSource.EXPIRY,
             actor="system",
             reason=None,
@@ -166,80 +187,26 @@ class User(Aggregate):
 
     def set_access(self, group_ids: list[UUID], permissions: list[str], actor: str) -> None:
         if (group_ids, permissions) != (self.group_ids, self.permissions):
-            self._access_changed(group_ids=group_ids, permissions=permissions, actor=actor)
-
-    # ------------------------------------------------------------------ events
-
-    @event(Deactivated)
-    def _deactivated(
-        self,
-        previous_status: UserStatus,
-        status: UserStatus,
-        source: StatusChangeSource,
-        actor: str,
-        reason: str | None,
-    ) -> None:
-        self.status = UserStatus(status)
-
-    @event(Reactivated)
-    def _reactivated(
-        self,
-        previous_status: UserStatus,
-        status: UserStatus,
-        source: StatusChangeSource,
-        actor: str,
-        reason: str | None,
-        invitation: dict[str, Any] | None,
-    ) -> None:
-        self.status = UserStatus(status)
-        if invitation is not None:
-            self.invitation = Invitation.from_event_data(invitation)
-
-    @event(InvitationReissued)
-    def _invitation_reissued(
-        self,
-        previous_status: UserStatus,
-        status: UserStatus,
-        source: StatusChangeSource,
-        actor: str,
-        reason: str | None,
-        invitation: dict[str, Any],
-    ) -> None:
-        self.status = UserStatus(status)
-        self.invitation = Invitation.from_event_data(invitation)
-
-    @event(InvitationAccepted)
-    def _invitation_accepted(
-        self,
-        previous_status: UserStatus,
-        status: UserStatus,
-        source: StatusChangeSource,
-        actor: str,
-        reason: str | None,
-        accepted_at: datetime,
-    ) -> None:
-        self.status = UserStatus(status)
-        self.has_accepted = True
-        if self.invitation is not None:
-            self.invitation = self.invitation.accepted(accepted_at)
-
-    @event(InvitationExpired)
-    def _invitation_expired(
-        self,
-        previous_status: UserStatus,
-        status: UserStatus,
-        source: StatusChangeSource,
-        actor: str,
-        reason: str | None,
-    ) -> None:
-        self.status = UserStatus(status)
-
-    @event(AccessChanged)
-    def _access_changed(self, group_ids: list[UUID], permissions: list[str], actor: str) -> None:
-        self.group_ids = group_ids
-        self.permissions = permissions
+            self.trigger_event(
+                self.AccessChanged, group_ids=group_ids, permissions=permissions, actor=actor
+            )
 
     # ------------------------------------------------------------------ rules
+
+    def _change_status(
+        self,
+        event_class: type[StatusChanged],
+        transition: Transition,
+        *,
+        status: UserStatus | None = None,
+        **details: Any,
+    ) -> None:
+        """Records a move along the transition table; `status` overrides the table's
+        target where the rule depends on the user's past (reactivation)."""
+        target = self._target(transition)
+        self.trigger_event(
+            event_class, previous_status=self.status, status=status or target, **details
+        )
 
     def _target(self, transition: Transition) -> UserStatus:
         if not allowed(transition, self.status):
