@@ -23,6 +23,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.types.unset import UNSET
 
 from bootstrap import Services, build_services
 from schema.app import schema
@@ -50,6 +51,14 @@ class RosterGraphQL(GraphQL[Context, None]):
             request_id=request.scope.get("state", {}).get("request_id", uuid.uuid4().hex),
             long_lived=isinstance(request, WebSocket),
         )
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        try:
+            return await super().run(request, context, root_value)
+        finally:
+            if isinstance(request, Request):
+                # Mounted as a plain ASGI app, nobody else closes the uploaded files.
+                await request.close()
 
     async def on_ws_connect(self, context: Context) -> None:
         params = context.connection_params or {}
