@@ -81,6 +81,8 @@ def parse_email(value: str, *, field: str = "email") -> str:
 
 def email_key(email: str) -> str:
     """The form under which two emails are the same address: compared case-insensitively."""
+    if email.isascii() and '"' not in email:
+        return email.lower()  # what normalising would give, without validating again
     return _normalized(email).lower()
 
 

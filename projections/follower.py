@@ -14,13 +14,15 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import Notification
 
 from projections.database import Cursor, ReadDatabase
 
 
 class View(Protocol):
-    def apply(self, cursor: Cursor, event: Any, position: int) -> None: ...
+    def apply_all(self, cursor: Cursor, events: Sequence[tuple[Any, int]]) -> None:
+        """Applies (event, position) pairs, in order, within the cursor's transaction."""
+        ...
+
     def clear(self, cursor: Cursor) -> None: ...
 
 
@@ -94,8 +96,9 @@ class Follower:
         notifications = self.application.recorder.select_notifications(
             start=position, limit=self.batch_size, inclusive_of_start=False
         )
-        for notification in notifications:
-            self._apply(cursor, notification)
+        events = [(self.application.mapper.to_domain_event(n), n.id) for n in notifications]
+        for view in self.views:
+            view.apply_all(cursor, events)
         return notifications[-1].id if notifications else None
 
     def _record(self, cursor: Cursor, position: int) -> None:
@@ -103,11 +106,6 @@ class Follower:
             "UPDATE projection_positions SET position = %s WHERE name = %s",
             (position, self.name),
         )
-
-    def _apply(self, cursor: Cursor, notification: Notification) -> None:
-        event = self.application.mapper.to_domain_event(notification)
-        for view in self.views:
-            view.apply(cursor, event, notification.id)
 
 
 def read_position(cursor: Cursor, name: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from domain.groups import Group
@@ -14,7 +15,11 @@ class GroupView:
     def clear(self, cursor: Cursor) -> None:
         cursor.execute("DELETE FROM access_groups")
 
-    def apply(self, cursor: Cursor, event: Any, position: int) -> None:
+    def apply_all(self, cursor: Cursor, events: Sequence[tuple[Any, int]]) -> None:
+        for event, _ in events:
+            self._apply(cursor, event)
+
+    def _apply(self, cursor: Cursor, event: Any) -> None:
         if isinstance(event, Group.Created):
             cursor.execute(
                 "INSERT INTO access_groups (id, name, name_key, permissions, member_count,"

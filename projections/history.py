@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from domain.users import User
@@ -14,25 +15,30 @@ class StatusHistoryView:
     def clear(self, cursor: Cursor) -> None:
         cursor.execute("DELETE FROM status_changes")
 
-    def apply(self, cursor: Cursor, event: Any, position: int) -> None:
-        if isinstance(event, User.Registered):
-            previous = None
-        elif isinstance(event, STATUS_EVENTS):
-            previous = str(event.previous_status)
-        else:
-            return
-        cursor.execute(
+    def apply_all(self, cursor: Cursor, events: Sequence[tuple[Any, int]]) -> None:
+        rows = [_change(event, position) for event, position in events]
+        cursor.executemany(
             "INSERT INTO status_changes (position, user_id, version, from_status, to_status, at,"
             " actor, source, reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (
-                position,
-                str(event.originator_id),
-                event.originator_version,
-                previous,
-                str(event.status),
-                iso(event.timestamp),
-                event.actor,
-                str(event.source),
-                event.reason,
-            ),
+            [row for row in rows if row is not None],
         )
+
+
+def _change(event: Any, position: int) -> tuple[Any, ...] | None:
+    if isinstance(event, User.Registered):
+        previous = None
+    elif isinstance(event, STATUS_EVENTS):
+        previous = str(event.previous_status)
+    else:
+        return None
+    return (
+        position,
+        str(event.originator_id),
+        event.originator_version,
+        previous,
+        str(event.status),
+        iso(event.timestamp),
+        event.actor,
+        str(event.source),
+        event.reason,
+    )

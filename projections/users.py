@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from domain.users import User
@@ -28,52 +30,45 @@ class UserListView:
         if self.dialect == "sqlite":
             cursor.execute("INSERT INTO users_search (users_search) VALUES ('delete-all')")
 
-    def apply(self, cursor: Cursor, event: Any, position: int) -> None:
-        if isinstance(event, User.Registered):
-            self._registered(cursor, event, position)
-        elif isinstance(event, STATUS_EVENTS):
-            self._status_changed(cursor, event)
-        elif isinstance(event, User.AccessChanged):
-            self._access_changed(cursor, event)
+    def apply_all(self, cursor: Cursor, events: Sequence[tuple[Any, int]]) -> None:
+        """Applies events in order; runs of registrations go in as one bulk insert."""
+        registered: list[tuple[Any, int]] = []
+        for event, position in events:
+            if isinstance(event, User.Registered):
+                registered.append((event, position))
+                continue
+            self._register(cursor, registered)
+            registered = []
+            if isinstance(event, STATUS_EVENTS):
+                self._status_changed(cursor, event)
+            elif isinstance(event, User.AccessChanged):
+                self._access_changed(cursor, event)
+        self._register(cursor, registered)
 
-    def _registered(self, cursor: Cursor, event: Any, position: int) -> None:
-        invitation = event.invitation or {}
-        text = search_text(event.first_name, event.last_name, event.email, event.username)
-        cursor.execute(
+    def _register(self, cursor: Cursor, registered: list[tuple[Any, int]]) -> None:
+        if not registered:
+            return
+        rows = [_user_row(event, position) for event, position in registered]
+        cursor.executemany(
             "INSERT INTO users (seq, id, version, first_name, last_name, email, username,"
             " name_sort, email_key, username_key, search_text, created_at, status,"
             " status_changed_at, invitation_id, invitation_issued_at, invitation_expires_at,"
             " group_ids, permissions, import_batch_id)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
             " %s, %s)",
-            (
-                position,
-                str(event.originator_id),
-                event.originator_version,
-                event.first_name,
-                event.last_name,
-                event.email,
-                event.username,
-                fold(f"{event.first_name} {event.last_name}"),
-                email_key(event.email),
-                username_key(event.username),
-                text,
-                iso(event.timestamp),
-                str(event.status),
-                iso(event.timestamp),
-                _text(invitation.get("id")),
-                _iso(invitation.get("issued_at")),
-                _iso(invitation.get("expires_at")),
-                to_json([str(g) for g in event.group_ids]),
-                to_json(event.permissions),
-                _text(event.import_batch_id),
-            ),
+            rows,
         )
         if self.dialect == "sqlite":
-            cursor.execute(
-                "INSERT INTO users_search (rowid, search_text) VALUES (%s, %s)", (position, text)
+            cursor.executemany(
+                "INSERT INTO users_search (rowid, search_text) VALUES (%s, %s)",
+                [(row[0], row[10]) for row in rows],
             )
-        self._join_groups(cursor, str(event.originator_id), [str(g) for g in event.group_ids])
+        memberships = [
+            (str(group_id), str(event.originator_id))
+            for event, _ in registered
+            for group_id in event.group_ids
+        ]
+        self._join(cursor, memberships)
 
     def _status_changed(self, cursor: Cursor, event: Any) -> None:
         invitation = getattr(event, "invitation", None)
@@ -110,36 +105,64 @@ class UserListView:
         row = cursor.fetchone()
         before = set(from_json(row["group_ids"])) if row else set()
         after = [str(g) for g in event.group_ids]
-        self._leave_groups(cursor, user_id, sorted(before - set(after)))
-        self._join_groups(cursor, user_id, sorted(set(after) - before))
+        self._leave(cursor, [(g, user_id) for g in sorted(before - set(after))])
+        self._join(cursor, [(g, user_id) for g in sorted(set(after) - before)])
         cursor.execute(
             "UPDATE users SET version = %s, group_ids = %s, permissions = %s WHERE id = %s",
             (event.originator_version, to_json(after), to_json(event.permissions), user_id),
         )
 
     @staticmethod
-    def _join_groups(cursor: Cursor, user_id: str, group_ids: list[str]) -> None:
-        for group_id in group_ids:
-            cursor.execute(
-                "INSERT INTO group_members (group_id, user_id) VALUES (%s, %s)",
-                (group_id, user_id),
-            )
-            cursor.execute(
-                "UPDATE access_groups SET member_count = member_count + 1 WHERE id = %s",
-                (group_id,),
-            )
+    def _join(cursor: Cursor, memberships: list[tuple[str, str]]) -> None:
+        """Adds (group_id, user_id) memberships and counts them on their groups."""
+        if not memberships:
+            return
+        cursor.executemany(
+            "INSERT INTO group_members (group_id, user_id) VALUES (%s, %s)", memberships
+        )
+        joined = Counter(group_id for group_id, _ in memberships)
+        cursor.executemany(
+            "UPDATE access_groups SET member_count = member_count + %s WHERE id = %s",
+            [(count, group_id) for group_id, count in sorted(joined.items())],
+        )
 
     @staticmethod
-    def _leave_groups(cursor: Cursor, user_id: str, group_ids: list[str]) -> None:
-        for group_id in group_ids:
-            cursor.execute(
-                "DELETE FROM group_members WHERE group_id = %s AND user_id = %s",
-                (group_id, user_id),
-            )
-            cursor.execute(
-                "UPDATE access_groups SET member_count = member_count - 1 WHERE id = %s",
-                (group_id,),
-            )
+    def _leave(cursor: Cursor, memberships: list[tuple[str, str]]) -> None:
+        if not memberships:
+            return
+        cursor.executemany(
+            "DELETE FROM group_members WHERE group_id = %s AND user_id = %s", memberships
+        )
+        cursor.executemany(
+            "UPDATE access_groups SET member_count = member_count - 1 WHERE id = %s",
+            [(group_id,) for group_id, _ in memberships],
+        )
+
+
+def _user_row(event: Any, position: int) -> tuple[Any, ...]:
+    invitation = event.invitation or {}
+    return (
+        position,
+        str(event.originator_id),
+        event.originator_version,
+        event.first_name,
+        event.last_name,
+        event.email,
+        event.username,
+        fold(f"{event.first_name} {event.last_name}"),
+        email_key(event.email),
+        username_key(event.username),
+        search_text(event.first_name, event.last_name, event.email, event.username),
+        iso(event.timestamp),
+        str(event.status),
+        iso(event.timestamp),
+        _text(invitation.get("id")),
+        _iso(invitation.get("issued_at")),
+        _iso(invitation.get("expires_at")),
+        to_json([str(g) for g in event.group_ids]),
+        to_json(event.permissions),
+        _text(event.import_batch_id),
+    )
 
 
 def _text(value: Any) -> str | None:
