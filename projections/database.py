@@ -141,7 +141,8 @@ class PostgresDatabase:
             conninfo,
             min_size=1,
             max_size=pool_size,
-            kwargs={"row_factory": dict_row, "autocommit": False},
+            kwargs={"row_factory": dict_row, "autocommit": False, "connect_timeout": 5},
+            timeout=10,
             open=True,
             name="roster-read-model",
         )

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from eventsourcing.application import Application
+from eventsourcing.persistence import Notification
 
 from projections.database import Cursor, ReadDatabase
 
@@ -84,22 +85,35 @@ class Follower:
         return position
 
     def _pass(self) -> tuple[int, bool]:
+        # Read the new events before taking the write lock: on SQLite, waiting for the
+        # event store's connections while holding the file's write lock can deadlock
+        # with a command that is writing events.
+        start = self.position()
+        notifications = self._select_after(start)
+        if not notifications:
+            return start, False
         with self.database.writing() as cursor:
             position = _locked_position(cursor, self.name, self.database.dialect)
-            reached = self._apply_after(cursor, position)
-            if reached is None:
-                return position, False
-            self._record(cursor, reached)
-            return reached, True
+            if position != start:
+                return position, True  # another follower got there first: look again
+            self._apply(cursor, notifications)
+            self._record(cursor, notifications[-1].id)
+            return notifications[-1].id, True
 
     def _apply_after(self, cursor: Cursor, position: int) -> int | None:
-        notifications = self.application.recorder.select_notifications(
+        notifications = self._select_after(position)
+        self._apply(cursor, notifications)
+        return notifications[-1].id if notifications else None
+
+    def _select_after(self, position: int) -> Sequence[Notification]:
+        return self.application.recorder.select_notifications(
             start=position, limit=self.batch_size, inclusive_of_start=False
         )
+
+    def _apply(self, cursor: Cursor, notifications: Sequence[Notification]) -> None:
         events = [(self.application.mapper.to_domain_event(n), n.id) for n in notifications]
         for view in self.views:
             view.apply_all(cursor, events)
-        return notifications[-1].id if notifications else None
 
     def _record(self, cursor: Cursor, position: int) -> None:
         cursor.execute(

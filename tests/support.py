@@ -181,24 +181,25 @@ class ServerProcess:
         log = workdir / f"server-{port}.log"
         process_env = {k: v for k, v in os.environ.items() if not k.startswith("ROSTER_")}
         process_env.update(env)
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "server:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=process_env,
-            stdout=log.open("wb"),
-            stderr=subprocess.STDOUT,
-        )
+        with log.open("wb") as output:  # the child keeps its own copy of the descriptor
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "server:app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--log-level",
+                    "warning",
+                ],
+                cwd=ROOT,
+                env=process_env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
         server = cls(process, port, log)
         server.wait_ready()
         return server

@@ -1,0 +1,98 @@
+"""The `roster` command, run as a separate process the way people run it."""
+
+from __future__ import annotations
+
+import stat
+from datetime import timedelta
+from pathlib import Path
+
+import jwt
+import pytest
+
+import cli
+from settings import Settings
+from tests.integration.helpers import roster
+from tests.support import TEST_SECRET, ThreadedServer
+
+SIGNING = {"ROSTER_JWT_SECRET": TEST_SECRET}
+SECRET = Path("data/jwt.secret")
+
+
+def issued(*args: str) -> str:
+    result = roster("token", "--subject", "ops-lead", *args, env=SIGNING)
+    assert (result.returncode, result.stderr) == (0, ""), result
+    return result.stdout.strip()
+
+
+def test_a_cli_token_is_accepted_by_the_server(server: ThreadedServer) -> None:
+    token = issued("--profile", "USER_MANAGEMENT_ADMIN", "--profile", "AUDITOR", "--ttl", "8h")
+
+    me = server.api.data("{ me { subject profiles } }", as_=token)["me"]
+
+    assert me["subject"] == "ops-lead"
+    assert sorted(me["profiles"]) == ["AUDITOR", "USER_MANAGEMENT_ADMIN"]
+
+
+def test_a_cli_token_expires_after_its_ttl() -> None:
+    token = issued("--profile", "AUDITOR", "--ttl", "8h")
+
+    claims = jwt.decode(token, TEST_SECRET, algorithms=["HS256"])
+
+    assert timedelta(seconds=claims["exp"] - claims["iat"]) == timedelta(hours=8)
+
+
+def test_a_bad_ttl_exits_non_zero_and_says_how_to_write_one() -> None:
+    result = roster(
+        "token", "--subject", "ops-lead", "--profile", "AUDITOR", "--ttl", "8 hours", env=SIGNING
+    )
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "roster: --ttl='8 hours' is not a duration: use seconds or a number with s, m, h or d, "
+        "e.g. 7d.\n"
+    )
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working directory and no configured signing key, as on a first `make run`."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ROSTER_JWT_SECRET", raising=False)
+    monkeypatch.delenv("ROSTER_JWT_PUBLIC_KEY", raising=False)
+    return tmp_path
+
+
+def test_ensure_local_secret_creates_a_secret_only_its_owner_can_read(workdir: Path) -> None:
+    cli.ensure_local_secret()
+
+    assert stat.S_IMODE((workdir / SECRET).stat().st_mode) == 0o600
+
+
+def test_ensure_local_secret_creates_a_secret_the_settings_accept(workdir: Path) -> None:
+    cli.ensure_local_secret()
+
+    assert Settings.from_env({}).jwt_secret == (workdir / SECRET).read_text()
+
+
+def test_ensure_local_secret_keeps_an_existing_secret_and_makes_it_private(
+    workdir: Path,
+) -> None:
+    (workdir / "data").mkdir()
+    (workdir / SECRET).write_text(TEST_SECRET)
+    (workdir / SECRET).chmod(0o644)
+
+    cli.ensure_local_secret()
+
+    assert (workdir / SECRET).read_text() == TEST_SECRET
+    assert stat.S_IMODE((workdir / SECRET).stat().st_mode) == 0o600
+
+
+def test_ensure_local_secret_writes_nothing_when_a_secret_is_configured(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROSTER_JWT_SECRET", TEST_SECRET)
+
+    cli.ensure_local_secret()
+
+    assert not (workdir / "data").exists()
