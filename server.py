@@ -92,7 +92,20 @@ class RequestLimits:
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             await self._too_large(scope, receive, send)
             return
-        await self.app(scope, self._counting(receive), self._tagging(send, request_id))
+        started = False
+        tagged = self._tagging(send, request_id)
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await tagged(message)
+
+        try:
+            await self.app(scope, self._counting(receive), sending)
+        except BodyTooLargeError:
+            if started:
+                raise
+            await self._too_large(scope, receive, tagged)
 
     def _counting(self, receive: Receive) -> Receive:
         seen = 0

@@ -31,7 +31,7 @@ from domain.users import User
 A = TypeVar("A", bound=Aggregate)
 
 #: How often a registration retries when a derived username is claimed under its feet.
-MAX_USERNAME_RACES = 5
+MAX_USERNAME_RACES = 100
 #: How many derived usernames are looked up at once when the first is taken.
 USERNAME_PROBE = 32
 

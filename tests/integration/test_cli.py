@@ -11,7 +11,7 @@ import pytest
 
 import cli
 from settings import Settings
-from tests.integration.helpers import roster
+from tests.integration.harness import roster
 from tests.support import TEST_SECRET, ThreadedServer
 
 SIGNING = {"ROSTER_JWT_SECRET": TEST_SECRET}

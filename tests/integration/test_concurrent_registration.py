@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.helpers import (
+from tests.integration.harness import (
     CREATE_GROUP,
     CREATE_USER,
     USER_COUNT,

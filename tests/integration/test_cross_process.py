@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.helpers import (
+from tests.integration.harness import (
     CREATE_USER,
     DEACTIVATE_USER,
     STATUS_CHANGED,

@@ -7,7 +7,7 @@ import os
 import httpx
 import pytest
 
-from tests.integration.helpers import CREATE_USER, ON_POSTGRES, Spawn, person
+from tests.integration.harness import CREATE_USER, ON_POSTGRES, Spawn, person
 from tests.support import ADMIN, ThreadedServer, drop_database, token
 
 ON_POSTGRES_ONLY = pytest.mark.skipif(

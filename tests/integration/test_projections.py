@@ -22,7 +22,7 @@ from projections.database import Cursor
 from projections.follower import Follower
 from projections.history_queries import history_of
 from settings import Settings
-from tests.integration.helpers import all_at_once, read_model_rows, roster
+from tests.integration.harness import all_at_once, read_model_rows, roster
 
 ACTOR = "admin-1"
 

@@ -1,0 +1,128 @@
+"""Only a well-formed, unexpired HS256 bearer token signed with the server's secret, naming
+a subject and known profiles, authenticates: over HTTP and in `connection_init`."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+import pytest
+from websockets.sync.client import connect
+from websockets.typing import Subprotocol
+
+from tests.api.operations import error_codes, post_raw, server_for_module
+from tests.support import ADMIN, TEST_SECRET, GraphQLWebSocket, ThreadedServer, token
+
+ME = "{ me { subject } }"
+FEED = "subscription { statusChanged { to } }"
+SOON = datetime.now(UTC) + timedelta(hours=1)
+CLAIMS: dict[str, Any] = {"sub": "mallory", "profiles": ["USER_MANAGEMENT_ADMIN"], "exp": SOON}
+
+
+def signed(claims: dict[str, Any], secret: str = TEST_SECRET, algorithm: str = "HS256") -> str:
+    return jwt.encode(claims, secret, algorithm=algorithm)
+
+
+def unsigned(claims: dict[str, Any]) -> str:
+    """A token with `alg: none` and an empty signature."""
+    parts = [{"alg": "none", "typ": "JWT"}, {**claims, "exp": int(claims["exp"].timestamp())}]
+    encoded = [base64.urlsafe_b64encode(json.dumps(p).encode()).rstrip(b"=") for p in parts]
+    return b".".join(encoded).decode() + "."
+
+
+def without(claim: str) -> dict[str, Any]:
+    return {k: v for k, v in CLAIMS.items() if k != claim}
+
+
+BAD_AUTHORIZATIONS = {
+    "malformed token": "Bearer not.a.jwt",
+    "expired token": f"Bearer {token(ADMIN, ttl=timedelta(minutes=-5))}",
+    "token signed with another secret": f"Bearer {signed(CLAIMS, 'another-secret-' + 'x' * 40)}",
+    "token signed with HS384": f"Bearer {signed(CLAIMS, algorithm='HS384')}",
+    "alg none token": f"Bearer {unsigned(CLAIMS)}",
+    "token without exp": f"Bearer {signed(without('exp'))}",
+    "token without sub": f"Bearer {signed(without('sub'))}",
+    "token with an empty sub": f"Bearer {signed({**CLAIMS, 'sub': ' '})}",
+    "token with an unknown profile": f"Bearer {signed({**CLAIMS, 'profiles': ['ADMIN', 'ROOT']})}",
+    "token whose profiles are not a list": f"Bearer {signed({**CLAIMS, 'profiles': 'AUDITOR'})}",
+    "basic credentials": "Basic " + base64.b64encode(b"admin:admin").decode(),
+    "bare token without scheme": token(ADMIN),
+    "bearer scheme without a token": "Bearer",
+}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedServer]:
+    with server_for_module(tmp_path_factory.mktemp("tokens")) as running:
+        yield running
+
+
+def first_answer(
+    server: ThreadedServer, payload: dict[str, Any], headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The first answer to a statusChanged subscription after `connection_init(payload)`."""
+    url = server.base_url.replace("http://", "ws://") + "/graphql"
+    with connect(
+        url,
+        subprotocols=[Subprotocol("graphql-transport-ws")],
+        additional_headers=headers,
+    ) as raw:
+        ws = GraphQLWebSocket(raw)
+        ws.send({"type": "connection_init", "payload": payload})
+        assert ws.receive()["type"] == "connection_ack"
+        ws.subscribe(FEED)
+        return ws.receive()
+
+
+@pytest.mark.parametrize("authorization", BAD_AUTHORIZATIONS.values(), ids=BAD_AUTHORIZATIONS)
+def test_a_bad_authorization_header_is_unauthenticated(
+    server: ThreadedServer, authorization: str
+) -> None:
+    result = post_raw(server.api, ME, {"authorization": authorization})
+    assert error_codes(result) == ["UNAUTHENTICATED"]
+    assert result["data"] is None
+
+
+@pytest.mark.parametrize("authorization", BAD_AUTHORIZATIONS.values(), ids=BAD_AUTHORIZATIONS)
+def test_a_bad_authorization_in_connection_init_is_unauthenticated(
+    server: ThreadedServer, authorization: str
+) -> None:
+    answer = first_answer(server, {"authorization": authorization})
+    assert answer["type"] == "error"
+    assert [e["extensions"]["code"] for e in answer["payload"]] == ["UNAUTHENTICATED"]
+
+
+@pytest.mark.parametrize("name", ["authorization", "token", "Authorization"])
+def test_a_cookie_does_not_authenticate(server: ThreadedServer, name: str) -> None:
+    cookie = f"{name}={json.dumps(f'Bearer {token(ADMIN)}')}; token={token(ADMIN)}"
+    result = post_raw(server.api, ME, {"cookie": cookie})
+    assert error_codes(result) == ["UNAUTHENTICATED"]
+
+
+def test_a_cookie_does_not_authenticate_a_websocket(server: ThreadedServer) -> None:
+    cookie = f"authorization={json.dumps(f'Bearer {token(ADMIN)}')}; token={token(ADMIN)}"
+    answer = first_answer(server, {}, headers={"cookie": cookie})
+    assert answer["type"] == "error"
+    assert [e["extensions"]["code"] for e in answer["payload"]] == ["UNAUTHENTICATED"]
+
+
+def test_a_valid_token_authenticates_over_http(server: ThreadedServer) -> None:
+    result = post_raw(server.api, ME, {"authorization": f"Bearer {token(ADMIN, subject='ana')}"})
+    assert result == {"data": {"me": {"subject": "ana"}}}
+
+
+def test_the_bearer_scheme_is_case_insensitive(server: ThreadedServer) -> None:
+    result = post_raw(server.api, ME, {"authorization": f"bearer {token(ADMIN, subject='ana')}"})
+    assert result == {"data": {"me": {"subject": "ana"}}}
+
+
+def test_a_valid_token_in_connection_init_authenticates(server: ThreadedServer) -> None:
+    with server.api.websocket(token(ADMIN)) as ws:
+        ws.subscribe('subscription { importProgress(batchId: "b") { total } }')
+        answer = ws.receive()
+    assert answer["type"] == "next"
+    assert error_codes(answer["payload"]) == ["NOT_AVAILABLE"]
