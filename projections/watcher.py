@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import psycopg
 from psycopg import sql
@@ -16,6 +17,7 @@ from psycopg import sql
 from projections.follower import Follower
 
 log = logging.getLogger(__name__)
+RECHECK_SECONDS = 2.0
 
 
 class Watcher:
@@ -60,9 +62,11 @@ class Watcher:
         with psycopg.connect(conninfo, autocommit=True) as connection:
             connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
             self.follower.catch_up()  # whatever was written before we listened
+            caught_up = time.monotonic()
             while not self._stopping.is_set():
-                # A time-out bounds how long stop() waits, and catches up even if a
-                # notification was missed while the connection was busy.
-                for _ in connection.notifies(timeout=1.0, stop_after=1):
-                    pass
-                self.follower.catch_up()
+                # Short waits keep stop() quick; the periodic catch-up covers a
+                # notification missed while the connection was busy.
+                notified = any(True for _ in connection.notifies(timeout=0.25, stop_after=1))
+                if notified or time.monotonic() - caught_up > RECHECK_SECONDS:
+                    self.follower.catch_up()
+                    caught_up = time.monotonic()
