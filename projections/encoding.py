@@ -17,9 +17,32 @@ def from_iso(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text is not None else None
 
 
+# Letters that Unicode does not decompose into a base letter and an accent.
+_UNDECOMPOSED = str.maketrans(
+    {
+        "ł": "l",
+        "Ł": "l",
+        "ø": "o",
+        "Ø": "o",
+        "đ": "d",
+        "Đ": "d",
+        "ð": "d",
+        "Ð": "d",
+        "\u0131": "i",  # dotless i
+        "æ": "ae",
+        "Æ": "ae",
+        "œ": "oe",
+        "Œ": "oe",
+        "þ": "th",
+        "Þ": "th",
+    }
+)
+
+
 def fold(text: str) -> str:
-    """Case- and accent-insensitive form for search: "Müller" and "MULLER" fold alike."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    """Case- and accent-insensitive form for search: "Müller" and "MULLER" fold alike,
+    and so do "Łukasz" and "lukasz"."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_UNDECOMPOSED))
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return unicodedata.normalize("NFC", bare.casefold())
 

@@ -13,7 +13,7 @@ from projections.paging import Page, decode_cursor, encode_cursor, page_of
 
 #: Sort field -> the column that orders it (ties are broken by `seq`).
 SORT_COLUMNS = {
-    "CREATED_AT": "created_at",
+    "CREATED_AT": "seq",  # seq is creation order (see projections.users.created_order)
     "NAME": "name_sort",
     "EMAIL": "email_key",
     "USERNAME": "username_key",
@@ -77,51 +77,65 @@ def list_users(
 ) -> Page[UserRow]:
     field, direction = sort
     column = SORT_COLUMNS[field]
-    clauses, params = _filters(dialect, where)
+    kind = f"users:{field}:{direction}"
+    source, clauses, params = _matching(dialect, where)
     if after is not None:
-        value, seq = decode_cursor(f"users:{field}:{direction}", after, 2)
-        clauses.append(f"({column}, seq) {'<' if direction == 'DESC' else '>'} (%s, %s)")
+        value, seq = decode_cursor(kind, after, 2)
+        clauses.append(f"(u.{column}, u.seq) {'<' if direction == 'DESC' else '>'} (%s, %s)")
         params += [value, seq]
     cursor.execute(
-        f"SELECT * FROM users {_where(clauses)}"
-        f" ORDER BY {column} {direction}, seq {direction} LIMIT %s",
+        f"SELECT u.* FROM {source} {_where(clauses)}"
+        f" ORDER BY u.{column} {direction}, u.seq {direction} LIMIT %s",
         [*params, first + 1],
     )
     rows = [_user(row) for row in cursor.fetchall()]
-    kind = f"users:{field}:{direction}"
     return page_of(rows, first, lambda u: encode_cursor(kind, [u.sort_values[column], u.seq]))
 
 
 def count_users(cursor: Cursor, dialect: Dialect, where: UserFilter) -> int:
-    clauses, params = _filters(dialect, where)
-    cursor.execute(f"SELECT count(*) AS n FROM users {_where(clauses)}", params)
+    term = _term(where)
+    if dialect == "sqlite" and len(term) >= MIN_INDEXED_SEARCH and not where.statuses:
+        # Every indexed row is a user: count the index's matches without visiting users.
+        cursor.execute(
+            "SELECT count(*) AS n FROM users_search WHERE users_search MATCH %s", [_phrase(term)]
+        )
+    else:
+        source, clauses, params = _matching(dialect, where)
+        cursor.execute(f"SELECT count(*) AS n FROM {source} {_where(clauses)}", params)
     row = cursor.fetchone()
     return int(row["n"]) if row else 0
 
 
-def _filters(dialect: Dialect, where: UserFilter) -> tuple[list[str], list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    term = fold(where.search.strip()) if where.search else ""
-    if term:
-        clause, param = _search(dialect, term)
-        clauses.append(clause)
-        params.append(param)
+def _matching(dialect: Dialect, where: UserFilter) -> tuple[str, list[str], list[Any]]:
+    """FROM clause, conditions and parameters selecting the users `where` asks for."""
+    source, clauses, params = "users u", [], []
+    term = _term(where)
+    if term and dialect == "sqlite" and len(term) >= MIN_INDEXED_SEARCH:
+        # The trigram index drives (CROSS JOIN keeps it the outer loop) and yields rowids,
+        # which are `seq`, in order: sorted by creation, SQLite stops after one page.
+        source = "users_search CROSS JOIN users u ON u.seq = users_search.rowid"
+        clauses.append("users_search MATCH %s")
+        params.append(_phrase(term))
+    elif term and dialect == "sqlite":
+        clauses.append("instr(u.search_text, %s) > 0")  # too short for trigrams: a scan
+        params.append(term)
+    elif term:
+        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        clauses.append("u.search_text LIKE %s")  # pg_trgm's GIN index from 3 characters
+        params.append(f"%{escaped}%")
     if where.statuses:
-        clauses.append(f"status IN ({', '.join(['%s'] * len(where.statuses))})")
+        clauses.append(f"u.status IN ({', '.join(['%s'] * len(where.statuses))})")
         params += list(where.statuses)
-    return clauses, params
+    return source, clauses, params
 
 
-def _search(dialect: Dialect, term: str) -> tuple[str, str]:
-    """A substring match that uses the trigram index for terms of three characters or more."""
-    if dialect == "sqlite":
-        if len(term) >= MIN_INDEXED_SEARCH:
-            phrase = '"' + term.replace('"', '""') + '"'
-            return "seq IN (SELECT rowid FROM users_search WHERE users_search MATCH %s)", phrase
-        return "instr(search_text, %s) > 0", term
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return "search_text LIKE %s", f"%{escaped}%"
+def _term(where: UserFilter) -> str:
+    return fold(where.search.strip()) if where.search else ""
+
+
+def _phrase(term: str) -> str:
+    """An FTS5 phrase: with the trigram tokenizer, a substring match."""
+    return '"' + term.replace('"', '""') + '"'
 
 
 def _where(clauses: list[str]) -> str:

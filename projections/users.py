@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domain.users import User
@@ -12,6 +13,7 @@ from projections.database import Cursor, Dialect
 from projections.encoding import fold, from_json, iso, to_json
 
 STATUS_EVENTS = User.StatusChanged
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def search_text(first_name: str, last_name: str, email: str, username: str) -> str:
@@ -48,7 +50,8 @@ class UserListView:
     def _register(self, cursor: Cursor, registered: list[tuple[Any, int]]) -> None:
         if not registered:
             return
-        rows = [_user_row(event, position) for event, position in registered]
+        keys = free_keys(cursor, [created_order(e.timestamp, p) for e, p in registered])
+        rows = [_user_row(event, key) for (event, _), key in zip(registered, keys, strict=True)]
         cursor.executemany(
             "INSERT INTO users (seq, id, version, first_name, last_name, email, username,"
             " name_sort, email_key, username_key, search_text, created_at, status,"
@@ -139,10 +142,33 @@ class UserListView:
         )
 
 
-def _user_row(event: Any, position: int) -> tuple[Any, ...]:
+def created_order(moment: datetime, position: int) -> int:
+    """The user's `seq`: microseconds since the epoch, then the event's position, so that
+    integer order is creation order. It is the trigram index's rowid too, so a search
+    sorted by creation stops after one page instead of sorting every match."""
+    micros = (moment - EPOCH) // timedelta(microseconds=1)
+    return micros * 1024 + position % 1024
+
+
+def free_keys(cursor: Cursor, keys: list[int]) -> list[int]:
+    """Moves a key that is taken (two users created in the same microsecond) to the next
+    free integer; the same events in the same order always get the same keys."""
+    marks = ", ".join(["%s"] * len(keys))
+    cursor.execute(f"SELECT seq FROM users WHERE seq IN ({marks})", keys)
+    taken = {int(row["seq"]) for row in cursor.fetchall()}
+    free = []
+    for key in keys:
+        while key in taken:
+            key += 1
+        taken.add(key)
+        free.append(key)
+    return free
+
+
+def _user_row(event: Any, seq: int) -> tuple[Any, ...]:
     invitation = event.invitation or {}
     return (
-        position,
+        seq,
         str(event.originator_id),
         event.originator_version,
         event.first_name,

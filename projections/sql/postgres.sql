@@ -27,12 +27,10 @@ CREATE TABLE IF NOT EXISTS users (
     permissions TEXT NOT NULL,
     import_batch_id TEXT
 );
-CREATE INDEX IF NOT EXISTS users_by_created_at ON users (created_at, seq);
 CREATE INDEX IF NOT EXISTS users_by_name ON users (name_sort, seq);
 CREATE INDEX IF NOT EXISTS users_by_email ON users (email_key, seq);
 CREATE INDEX IF NOT EXISTS users_by_username ON users (username_key, seq);
 CREATE INDEX IF NOT EXISTS users_by_status ON users (status, seq);
-CREATE INDEX IF NOT EXISTS users_by_status_created_at ON users (status, created_at, seq);
 CREATE INDEX IF NOT EXISTS users_search ON users USING gin (search_text gin_trgm_ops);
 CREATE TABLE IF NOT EXISTS group_members (
     group_id TEXT NOT NULL,
