@@ -9,7 +9,7 @@ import pytest
 
 from projections.database import SQLiteDatabase
 from projections.encoding import fold
-from projections.users import free_keys, created_order
+from projections.users import created_order, free_keys
 
 
 @pytest.mark.parametrize(
