@@ -79,13 +79,19 @@ def list_users(
     column = SORT_COLUMNS[field]
     kind = f"users:{field}:{direction}"
     source, clauses, params = _matching(dialect, where)
+    # In creation order, sort by the trigram index's own rowid (= seq) when it drives:
+    # SQLite then reads matches in order and stops after one page instead of sorting all.
+    seq = "users_search.rowid" if source.startswith("users_search") else "u.seq"
+    keys = [seq] if column == "seq" else [f"u.{column}", seq]
     if after is not None:
-        value, seq = decode_cursor(kind, after, 2)
-        clauses.append(f"(u.{column}, u.seq) {'<' if direction == 'DESC' else '>'} (%s, %s)")
-        params += [value, seq]
+        value, last_seq = decode_cursor(kind, after, 2)
+        given = [last_seq] if column == "seq" else [value, last_seq]
+        marks = ", ".join(["%s"] * len(given))
+        clauses.append(f"({', '.join(keys)}) {'<' if direction == 'DESC' else '>'} ({marks})")
+        params += given
+    order = ", ".join(f"{key} {direction}" for key in keys)
     cursor.execute(
-        f"SELECT u.* FROM {source} {_where(clauses)}"
-        f" ORDER BY u.{column} {direction}, u.seq {direction} LIMIT %s",
+        f"SELECT u.* FROM {source} {_where(clauses)} ORDER BY {order} LIMIT %s",
         [*params, first + 1],
     )
     rows = [_user(row) for row in cursor.fetchall()]
@@ -111,8 +117,7 @@ def _matching(dialect: Dialect, where: UserFilter) -> tuple[str, list[str], list
     source, clauses, params = "users u", [], []
     term = _term(where)
     if term and dialect == "sqlite" and len(term) >= MIN_INDEXED_SEARCH:
-        # The trigram index drives (CROSS JOIN keeps it the outer loop) and yields rowids,
-        # which are `seq`, in order: sorted by creation, SQLite stops after one page.
+        # The trigram index drives: CROSS JOIN keeps it the outer loop.
         source = "users_search CROSS JOIN users u ON u.seq = users_search.rowid"
         clauses.append("users_search MATCH %s")
         params.append(_phrase(term))
