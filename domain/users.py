@@ -90,6 +90,7 @@ class User(Aggregate):
     class AccessChanged(Aggregate.Event):
         group_ids: list[UUID]
         permissions: list[str]
+        source: StatusChangeSource
         actor: str
 
         def apply(self, aggregate: Any) -> None:
@@ -188,7 +189,11 @@ class User(Aggregate):
     def set_access(self, group_ids: list[UUID], permissions: list[str], actor: str) -> None:
         if (group_ids, permissions) != (self.group_ids, self.permissions):
             self.trigger_event(
-                self.AccessChanged, group_ids=group_ids, permissions=permissions, actor=actor
+                self.AccessChanged,
+                group_ids=group_ids,
+                permissions=permissions,
+                source=StatusChangeSource.ADMINISTRATOR,
+                actor=actor,
             )
 
     # ------------------------------------------------------------------ rules
