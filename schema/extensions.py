@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -53,11 +54,18 @@ class MaskUnexpectedErrors(MaskErrors):
         )
 
 
+# The limiters define a new rule class per instance, and ValidationCache keys on the
+# rule classes: build them once, so that a document seen before is not validated again.
+LIMIT_RULES = [
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+]
+
+
 def extensions() -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
     return [
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         MaskUnexpectedErrors,
