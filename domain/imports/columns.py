@@ -29,6 +29,10 @@ _SEPARATORS = re.compile(r"[\s_-]+")
 _TEMPLATE_LIST = "first_name, last_name, email and username"
 
 
+TEMPLATE_FILENAME = "roster-import-template.csv"
+TEMPLATE_CONTENT_TYPE = "text/csv; charset=utf-8"
+
+
 def template_bytes() -> bytes:
     """The template file: the header alone, in UTF-8 with a BOM and a CRLF line end, so that
     Excel and LibreOffice open the accents people type into it correctly."""
