@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar, cast
+from typing import Any, ParamSpec, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -29,6 +29,10 @@ from domain.uniqueness import KeyKind, UniqueKey, UniqueKeys
 from domain.users import User
 
 A = TypeVar("A", bound=Aggregate)
+P = ParamSpec("P")
+
+#: How often a command on an existing aggregate is retried after a concurrent change.
+MAX_CONFLICT_RETRIES = 5
 
 #: How often a registration retries when a derived username is claimed under its feet.
 MAX_USERNAME_RACES = 100
@@ -52,6 +56,23 @@ class NewUser:
 class Saved:
     id: UUID
     position: int
+
+
+def retried_on_conflict(command: Callable[P, Saved]) -> Callable[P, Saved]:
+    """Runs a command on an existing aggregate again (from a fresh load) when another
+    writer changed the aggregate between our load and our save; the rules then apply to
+    what the other writer left, e.g. a second deactivation is refused as InvalidState."""
+
+    @functools.wraps(command)
+    def retried(*args: P.args, **kwargs: P.kwargs) -> Saved:
+        for _ in range(MAX_CONFLICT_RETRIES - 1):
+            try:
+                return command(*args, **kwargs)
+            except IntegrityError:
+                continue
+        return command(*args, **kwargs)
+
+    return retried
 
 
 class Roster(Application[UUID]):
@@ -196,11 +217,13 @@ class Roster(Application[UUID]):
         except DomainError as error:
             return error
 
+    @retried_on_conflict
     def deactivate_user(self, user_id: UUID, *, actor: str, reason: str | None) -> Saved:
         user = self._get(User, user_id, "user")
         user.deactivate(actor=actor, reason=values.parse_reason(reason))
         return self._saved(user_id, self.save(user))
 
+    @retried_on_conflict
     def reactivate_user(self, user_id: UUID, *, actor: str, reason: str | None) -> Saved:
         user = self._get(User, user_id, "user")
         user.reactivate(
@@ -208,6 +231,7 @@ class Roster(Application[UUID]):
         )
         return self._saved(user_id, self.save(user))
 
+    @retried_on_conflict
     def set_user_access(
         self, user_id: UUID, *, group_ids: list[UUID], permissions: list[str], actor: str
     ) -> Saved:
@@ -235,6 +259,7 @@ class Roster(Application[UUID]):
         except IntegrityError:
             raise taken from None
 
+    @retried_on_conflict
     def set_group_permissions(self, group_id: UUID, permissions: list[str], *, actor: str) -> Saved:
         group = self._get(Group, group_id, "group")
         group.set_permissions(values.parse_permissions(permissions), actor=actor)
@@ -295,9 +320,11 @@ class KeyLookup:
         emails, usernames = [], []
         for new in batch:
             try:
-                emails.append(values.email_key(new.email.strip()))
+                emails.append(values.email_key(values.clean(new.email)))
                 usernames.append(
-                    values.username_key(new.username or values.username_base(new.email))
+                    values.username_key(
+                        values.clean(new.username or "") or values.username_base(new.email)
+                    )
                 )
             except ValueError:
                 continue  # reported when the row itself is checked

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from psycopg import Cursor as PgCursor
@@ -94,12 +94,21 @@ class PostgresRosterRecorder(PostgresApplicationRecorder):
         **kwargs: Any,
     ) -> None:
         if unique_keys:
-            curs.executemany(
-                SQL("INSERT INTO {} (kind, key, owner_id) VALUES (%s, %s, %s)").format(
-                    self.keys_table
-                ),
-                _rows(unique_keys),
+            # No statement of the write may fail on the server: after an error inside
+            # psycopg's pipeline, the statements it had prepared for the connection are
+            # lost, and the connection's next write fails. So skip taken keys, count the
+            # ones written, and refuse the write here, before the events go in.
+            kinds, keys, owners = zip(*_rows(unique_keys), strict=True)
+            curs.execute(
+                SQL(
+                    "INSERT INTO {} (kind, key, owner_id)"
+                    " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[])"
+                    " ON CONFLICT DO NOTHING RETURNING key"
+                ).format(self.keys_table),
+                (list(kinds), list(keys), list(owners)),
             )
+            if len(curs.fetchall()) != len(unique_keys):
+                raise IntegrityError("A unique key of this write is held already.")
         super()._insert_events(curs, stored_events, **kwargs)
 
     def taken(self, kind: KeyKind, keys: Sequence[str]) -> set[str]:

@@ -422,3 +422,48 @@ def test_a_refused_save_writes_none_of_its_events(app: Roster, other_app: Roster
     assert last_position(other_app) == before
     assert other_app.recorder.select_events(racer.id) == []
     assert keys_of(other_app).owners(KeyKind.USERNAME, ["ann.other"]) == {}
+
+
+class Overtaken(Roster):
+    """A Roster whose next save is overtaken by a rival writer changing the same user."""
+
+    name = "Roster"  # the same event store (PostgreSQL tables are named after the app)
+
+    def __init__(self, store_url: str, rival: Roster) -> None:
+        super().__init__(
+            Store(store_url).event_store_env(),
+            tokens=InvitationTokens(b"k" * 32),
+            invitation_ttl=timedelta(days=7),
+        )
+        self.rival = rival
+        self.armed = True
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        if self.armed:
+            self.armed = False
+            self.rival.deactivate_user(objs[0].id, actor="rival", reason=None)
+        return super().save(*objs, **kwargs)
+
+
+def test_a_command_overtaken_by_another_writer_is_judged_again(app: Roster, store_url: str) -> None:
+    saved = register(app)
+    overtaken = Overtaken(store_url, rival=app)
+
+    with pytest.raises(InvalidStateError):
+        overtaken.deactivate_user(saved.id, actor=ADMIN, reason=None)
+
+    events = overtaken.recorder.select_events(saved.id)
+    assert [e.topic.rsplit(".", 1)[-1] for e in events] == ["Registered", "Deactivated"]
+    overtaken.close()
+
+
+def test_a_command_overtaken_by_another_writer_succeeds_when_still_allowed(
+    app: Roster, store_url: str
+) -> None:
+    saved = register(app)
+    overtaken = Overtaken(store_url, rival=app)
+
+    overtaken.set_user_access(saved.id, group_ids=[], permissions=["x.read"], actor=ADMIN)
+
+    assert user(overtaken, saved.id).permissions == ["x.read"]
+    overtaken.close()
