@@ -60,14 +60,17 @@ def test_credentials_are_never_allowed_cross_origin(cors_server: ThreadedServer)
     assert response.headers.get("access-control-allow-credentials") != "true"
 
 
-def websocket_from(server: ThreadedServer, origin: str) -> None:
+def websocket_from(server: ThreadedServer, origin: str) -> str | None:
+    """Opens a WebSocket from `origin`; returns the subprotocol the server accepted."""
     url = server.base_url.replace("http://", "ws://") + "/graphql"
-    with connect(url, origin=Origin(origin), subprotocols=[Subprotocol("graphql-transport-ws")]):
-        pass
+    with connect(
+        url, origin=Origin(origin), subprotocols=[Subprotocol("graphql-transport-ws")]
+    ) as ws:
+        return ws.subprotocol
 
 
 def test_a_listed_origin_may_open_a_websocket(cors_server: ThreadedServer) -> None:
-    websocket_from(cors_server, FRONTEND)
+    assert websocket_from(cors_server, FRONTEND) == "graphql-transport-ws"
 
 
 def test_an_unlisted_origin_may_not_open_a_websocket(cors_server: ThreadedServer) -> None:
