@@ -22,13 +22,16 @@ from tests.support import ThreadedServer
 ME = "{ me { subject } }"
 
 
-def private_key(algorithm: str) -> Any:
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+
+
+def private_key(algorithm: str) -> PrivateKey:
     if algorithm == "RS256":
         return rsa.generate_private_key(public_exponent=65537, key_size=2048)
     return ec.generate_private_key(ec.SECP256R1())
 
 
-def public_pem(key: Any) -> str:
+def public_pem(key: PrivateKey) -> str:
     return (
         key.public_key()
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
