@@ -1,0 +1,342 @@
+"""The ImportBatch aggregate: one uploaded file, from its review to the users it registers.
+
+The batch keeps only small state (status, counts, the chosen access, the commit cursor),
+so loading it never replays a million rows into memory. Its events carry the rows and
+every row's result, from which a per-batch projection builds the review table; their
+`apply` methods only move counts and status.
+
+Events hold JSON values only. Maps keyed by row number use the number as a string (a
+JSON object key); statuses and modes are their plain string values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import InvalidInputError, InvalidStateError
+from domain.imports.batch_values import (
+    AccessMode,
+    Changes,
+    ErrorsData,
+    ImportStatus,
+    ResultData,
+    RowAccess,
+    RowData,
+    changes_data,
+    check_access,
+    counts_data,
+    errors_data,
+    result_data,
+    row_data,
+)
+from domain.imports.review import ReviewCounts, RowError, RowInput, RowResult, RowStatus
+
+__all__ = ["AccessMode", "ImportBatch", "ImportStatus", "RowAccess"]
+
+
+class ImportBatch(Aggregate):
+    """An import of one file: VALIDATING while its rows are read, IN_REVIEW while people
+    correct, exclude and include rows and choose access, COMMITTING while its users are
+    registered in ranges of rows, then COMPLETED; or CANCELLED on the way.
+
+    Callers record rows in chunks of `domain.imports.review.CHUNK_ROWS` (2,000) rows, so
+    that no event passes 1 MiB whatever the number of rows: 2,000 rows of 100-character
+    values with no errors make about 0.9 MB. Rows far longer (a cell may be longer than
+    createUser allows) or with several long errors need smaller chunks.
+    """
+
+    class Started(Aggregate.Created):
+        filename: str
+        created_by: str
+
+    class RowsRead(Aggregate.Event):
+        """Rows `first_row`.. as read, with their results once every row was reviewed."""
+
+        first_row: int
+        rows: list[RowData]
+        results: list[ResultData]
+
+        def apply(self, aggregate: Any) -> None:
+            valid = sum(result["status"] == RowStatus.VALID for result in self.results)
+            aggregate.total_rows += len(self.rows)
+            aggregate.valid += valid
+            aggregate.invalid += len(self.rows) - valid
+
+    class Counted(Aggregate.Event):
+        """Base of the events that give the review's counts anew."""
+
+        valid: int
+        invalid: int
+        excluded: int
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.valid, aggregate.invalid = self.valid, self.invalid
+            aggregate.excluded = self.excluded
+
+    class Reviewed(Counted):
+        total: int
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.status = ImportStatus.IN_REVIEW
+
+    class RowsChanged(Counted):
+        """Base of the reviewer's edits: the results of every row whose result changed,
+        by row number, and the counts after the edit."""
+
+        changes: dict[str, ResultData]
+        actor: str
+
+    class RowCorrected(RowsChanged):
+        row_number: int
+
+    class RowsExcluded(RowsChanged):
+        row_numbers: list[int]
+
+    class RowsIncluded(RowsChanged):
+        row_numbers: list[int]
+
+    class AccessChosen(Aggregate.Event):
+        mode: str
+        group_ids: list[UUID]
+        mirror_user_id: UUID | None
+        rows: dict[str, dict[str, list[Any]]]
+        actor: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.access = AccessMode(self.mode)
+
+    class CommitStarted(Aggregate.Event):
+        excluded_invalid: bool
+        actor: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = ImportStatus.COMMITTING
+            if self.excluded_invalid:
+                aggregate.excluded += aggregate.invalid
+                aggregate.invalid = 0
+
+    class RowsRegistered(Aggregate.Event):
+        """Rows `first_row`..`last_row` went through the commit: `created` gives the user
+        of each row registered, `failed` the errors of each row that could not be; rows
+        in the range that are in neither were excluded."""
+
+        first_row: int
+        last_row: int
+        created: dict[str, UUID]
+        failed: dict[str, ErrorsData]
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.commit_cursor = self.last_row
+            aggregate.created += len(self.created)
+            aggregate.failed += len(self.failed)
+            aggregate.processed += len(self.created) + len(self.failed)
+
+    class Completed(Aggregate.Event):
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = ImportStatus.COMPLETED
+
+    class Cancelled(Aggregate.Event):
+        """Users already registered stay; rows the commit had not reached never will be."""
+
+        previous_status: str
+        actor: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = ImportStatus.CANCELLED
+
+    @event(Started)
+    def __init__(self, filename: str, created_by: str) -> None:
+        self.filename = filename
+        self.created_by = created_by
+        self.status = ImportStatus.VALIDATING
+        self.total_rows = self.valid = self.invalid = self.excluded = 0
+        self.created = self.failed = self.processed = 0
+        self.access: AccessMode | None = None
+        #: The last row number the commit went through: it resumes after it.
+        self.commit_cursor = 0
+
+    @staticmethod
+    def user_id_for(batch_id: UUID, row_number: int) -> UUID:
+        """The id of the user that row `row_number` of the batch registers.
+
+        Derived, not random, so the commit is exactly once: after a crash the same row
+        gives the same id again, and the event store refuses a second user with that id
+        (a row whose user exists is then known as CREATED, not registered again).
+        """
+        return uuid5(batch_id, str(row_number))
+
+    # ------------------------------------------------------------------ review
+
+    def record_rows(
+        self, first_row: int, rows: Sequence[RowInput], results: Sequence[RowResult]
+    ) -> None:
+        """Records a chunk of rows read, with their results once the review has them all."""
+        self._require(ImportStatus.VALIDATING, "rows can only be read")
+        if first_row != self.total_rows + 1:
+            raise ValueError(f"Rows must continue at row {self.total_rows + 1}, not {first_row}.")
+        if len(rows) != len(results) or not rows:
+            raise ValueError("Give one result for each row, and at least one row.")
+        if any(result.status not in (RowStatus.VALID, RowStatus.INVALID) for result in results):
+            raise ValueError("A row just read can only be VALID or INVALID.")
+        self.trigger_event(
+            self.RowsRead,
+            first_row=first_row,
+            rows=[row_data(row) for row in rows],
+            results=[result_data(result) for result in results],
+        )
+
+    def finish_review(self, counts: ReviewCounts) -> None:
+        self._require(ImportStatus.VALIDATING, "the review can only be finished")
+        self._check_counts(counts)
+        self.trigger_event(self.Reviewed, total=self.total_rows, **counts_data(counts))
+
+    def correct_row(
+        self, row_number: int, values: RowInput, changes: Changes, counts: ReviewCounts, actor: str
+    ) -> None:
+        self._check_edit([row_number], changes, counts, field="rowNumber")
+        data = changes_data(changes)
+        data.setdefault(str(row_number), {})["values"] = row_data(values)
+        self.trigger_event(
+            self.RowCorrected,
+            row_number=row_number,
+            changes=data,
+            actor=actor,
+            **counts_data(counts),
+        )
+
+    def exclude_rows(
+        self, row_numbers: Sequence[int], changes: Changes, counts: ReviewCounts, actor: str
+    ) -> None:
+        self._edit_rows(self.RowsExcluded, row_numbers, changes, counts, actor)
+
+    def include_rows(
+        self, row_numbers: Sequence[int], changes: Changes, counts: ReviewCounts, actor: str
+    ) -> None:
+        self._edit_rows(self.RowsIncluded, row_numbers, changes, counts, actor)
+
+    def choose_access(
+        self,
+        mode: AccessMode,
+        *,
+        actor: str,
+        group_ids: Sequence[UUID] = (),
+        mirror_user_id: UUID | None = None,
+        rows: Mapping[int, RowAccess] | None = None,
+    ) -> None:
+        """How the new users receive permissions; the application checks that the groups
+        and the mirrored user exist."""
+        self._require(ImportStatus.IN_REVIEW, "access can only be chosen")
+        check_access(mode, group_ids, mirror_user_id, rows)
+        self._check_rows(list(rows or {}), field="access.rows")
+        self.trigger_event(
+            self.AccessChosen,
+            mode=mode.value,
+            group_ids=list(group_ids),
+            mirror_user_id=mirror_user_id,
+            rows={str(n): row.as_event_data() for n, row in (rows or {}).items()},
+            actor=actor,
+        )
+
+    # ------------------------------------------------------------------ commit
+
+    def start_commit(self, *, exclude_invalid: bool, actor: str) -> bool:
+        """Starts the commit; False, recording nothing, when it was started already."""
+        if self.status in (ImportStatus.COMMITTING, ImportStatus.COMPLETED):
+            return False
+        self._require(ImportStatus.IN_REVIEW, "a batch can only be committed")
+        if self.access is None:
+            raise InvalidStateError("Choose how the new users receive access before committing.")
+        if self.invalid and not exclude_invalid:
+            raise InvalidStateError(
+                f"{self.invalid} rows are INVALID: correct or exclude them, or commit with "
+                "excludeInvalidRows."
+            )
+        self.trigger_event(self.CommitStarted, excluded_invalid=exclude_invalid, actor=actor)
+        return True
+
+    def register_rows(
+        self,
+        first_row: int,
+        last_row: int,
+        created: Mapping[int, UUID],
+        failed: Mapping[int, Sequence[RowError]],
+    ) -> None:
+        """Records the outcome of rows `first_row`..`last_row`, which follow the cursor."""
+        self._require(ImportStatus.COMMITTING, "rows can only be registered")
+        if first_row != self.commit_cursor + 1 or not first_row <= last_row <= self.total_rows:
+            raise ValueError(
+                f"Rows {first_row}..{last_row} do not follow the commit cursor "
+                f"({self.commit_cursor}) within {self.total_rows} rows; resume after it."
+            )
+        outside = [n for n in [*created, *failed] if not first_row <= n <= last_row]
+        if outside or created.keys() & failed.keys():
+            raise ValueError("Each row must be in the range and either created or failed.")
+        if any(user_id != self.user_id_for(self.id, n) for n, user_id in created.items()):
+            raise ValueError("A created row's user id must be ImportBatch.user_id_for it.")
+        self.trigger_event(
+            self.RowsRegistered,
+            first_row=first_row,
+            last_row=last_row,
+            created={str(number): user_id for number, user_id in created.items()},
+            failed={str(number): errors_data(errors) for number, errors in failed.items()},
+        )
+
+    def complete(self) -> None:
+        self._require(ImportStatus.COMMITTING, "a batch can only be completed")
+        if self.commit_cursor != self.total_rows:
+            raise ValueError(f"Rows after {self.commit_cursor} have not been processed yet.")
+        self.trigger_event(self.Completed)
+
+    def cancel(self, actor: str) -> None:
+        if self.status in (ImportStatus.COMPLETED, ImportStatus.CANCELLED):
+            raise InvalidStateError(f"This batch is {self.status} already; it cannot be cancelled.")
+        self.trigger_event(self.Cancelled, previous_status=self.status.value, actor=actor)
+
+    # ------------------------------------------------------------------ rules
+
+    def _require(self, wanted: ImportStatus, rule: str) -> None:
+        if self.status is not wanted:
+            raise InvalidStateError(f"This batch is {self.status}; {rule} while it is {wanted}.")
+
+    def _edit_rows(
+        self,
+        event_class: type[RowsChanged],
+        row_numbers: Sequence[int],
+        changes: Changes,
+        counts: ReviewCounts,
+        actor: str,
+    ) -> None:
+        self._check_edit(row_numbers, changes, counts, field="rowNumbers")
+        self.trigger_event(
+            event_class,
+            row_numbers=list(row_numbers),
+            changes=changes_data(changes),
+            actor=actor,
+            **counts_data(counts),
+        )
+
+    def _check_edit(
+        self, row_numbers: Sequence[int], changes: Changes, counts: ReviewCounts, *, field: str
+    ) -> None:
+        self._require(ImportStatus.IN_REVIEW, "rows can only be changed")
+        self._check_rows(row_numbers, field=field)
+        self._check_rows(list(changes), field=field)
+        self._check_counts(counts)
+
+    def _check_rows(self, row_numbers: Sequence[int], *, field: str) -> None:
+        for index, number in enumerate(row_numbers):
+            if not 1 <= number <= self.total_rows:
+                raise InvalidInputError(
+                    f"There is no row {number} in this import; use a row number of its review.",
+                    field=f"{field}[{index}]",
+                    code="UNKNOWN_ROW",
+                )
+
+    def _check_counts(self, counts: ReviewCounts) -> None:
+        if counts.valid + counts.invalid + counts.excluded != self.total_rows:
+            raise ValueError(f"The counts do not add up to the {self.total_rows} rows read.")

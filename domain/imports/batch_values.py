@@ -1,0 +1,93 @@
+"""The values an ImportBatch's events carry: statuses, access choices, and the JSON forms
+of rows, row results and counts (events hold JSON values only; maps keyed by row number
+use the number as a string)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from domain.errors import InvalidInputError
+from domain.imports.review import ReviewCounts, RowError, RowInput, RowResult
+
+#: A row as read or as corrected: [first_name, last_name, email, username or None].
+RowData = list[str | None]
+#: A row's faults, each [column or None, code, message].
+ErrorsData = list[list[str | None]]
+#: A row's line in the review table: {"status", "errors"} and, for a correction, "values".
+ResultData = dict[str, Any]
+#: The results of the rows an edit changed, by row number, as the Review gives them.
+Changes = Mapping[int, RowResult]
+
+
+class ImportStatus(StrEnum):
+    VALIDATING = "VALIDATING"
+    IN_REVIEW = "IN_REVIEW"
+    COMMITTING = "COMMITTING"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+
+
+class AccessMode(StrEnum):
+    ASSIGN_GROUPS = "ASSIGN_GROUPS"
+    MIRROR_USER = "MIRROR_USER"
+    CUSTOMIZE = "CUSTOMIZE"
+
+
+@dataclass(frozen=True)
+class RowAccess:
+    """What one row's user receives when access is CUSTOMIZE."""
+
+    group_ids: list[UUID] = field(default_factory=list)
+    permissions: list[str] = field(default_factory=list)
+
+    def as_event_data(self) -> dict[str, list[Any]]:
+        return {"group_ids": list(self.group_ids), "permissions": list(self.permissions)}
+
+
+def check_access(
+    mode: AccessMode,
+    group_ids: Sequence[UUID],
+    mirror_user_id: UUID | None,
+    rows: Mapping[int, RowAccess] | None,
+) -> None:
+    """Each mode takes its own part of the input and no other."""
+    parts = {
+        AccessMode.ASSIGN_GROUPS: ("groupIds", bool(group_ids)),
+        AccessMode.MIRROR_USER: ("mirrorUserId", mirror_user_id is not None),
+        AccessMode.CUSTOMIZE: ("rows", rows is not None),
+    }
+    if mode is AccessMode.MIRROR_USER and mirror_user_id is None:
+        raise InvalidInputError(
+            "Say whose access to mirror.", field="access.mirrorUserId", code="REQUIRED"
+        )
+    for other, (name, present) in parts.items():
+        if other is not mode and present:
+            raise InvalidInputError(
+                f"{name} is only for {other}; leave it out for {mode}.",
+                field=f"access.{name}",
+                code="NOT_FOR_MODE",
+            )
+
+
+def row_data(row: RowInput) -> RowData:
+    return [row.first_name, row.last_name, row.email, row.username]
+
+
+def errors_data(errors: Sequence[RowError]) -> ErrorsData:
+    return [[error.column, error.code, error.message] for error in errors]
+
+
+def result_data(result: RowResult) -> ResultData:
+    return {"status": result.status.value, "errors": errors_data(result.errors)}
+
+
+def changes_data(changes: Mapping[int, RowResult]) -> dict[str, ResultData]:
+    return {str(number): result_data(result) for number, result in changes.items()}
+
+
+def counts_data(counts: ReviewCounts) -> dict[str, int]:
+    return {"valid": counts.valid, "invalid": counts.invalid, "excluded": counts.excluded}
