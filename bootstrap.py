@@ -11,6 +11,7 @@ from projections.database import PostgresDatabase, ReadDatabase, SQLiteDatabase
 from projections.follower import Follower
 from projections.groups import GroupView
 from projections.history import StatusHistoryView
+from projections.imports import ImportView
 from projections.progress import Progress
 from projections.users import UserListView
 from projections.watcher import Watcher
@@ -59,7 +60,7 @@ def build_services(settings: Settings) -> Services:
         READ_MODEL,
         roster,
         database,
-        [GroupView(), UserListView(database.dialect), StatusHistoryView()],
+        [GroupView(), UserListView(database.dialect), StatusHistoryView(), ImportView()],
     )
     progress = Progress()
     read_model.on_advance(progress.advance)

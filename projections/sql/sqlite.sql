@@ -59,3 +59,32 @@ CREATE TABLE IF NOT EXISTS status_changes (
 );
 CREATE INDEX IF NOT EXISTS status_changes_by_user ON status_changes (user_id, version);
 CREATE INDEX IF NOT EXISTS status_changes_by_time ON status_changes (at, position);
+CREATE TABLE IF NOT EXISTS import_batches (
+    id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL UNIQUE,
+    filename TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    total INTEGER NOT NULL,
+    valid INTEGER NOT NULL,
+    invalid INTEGER NOT NULL,
+    excluded INTEGER NOT NULL,
+    processed INTEGER NOT NULL,
+    created INTEGER NOT NULL,
+    failed INTEGER NOT NULL,
+    access TEXT
+);
+CREATE TABLE IF NOT EXISTS import_rows (
+    batch_id TEXT NOT NULL,
+    row_number INTEGER NOT NULL,
+    first_name TEXT NOT NULL,
+    last_name TEXT NOT NULL,
+    email TEXT NOT NULL,
+    username TEXT,
+    status TEXT NOT NULL,
+    errors TEXT NOT NULL,
+    user_id TEXT,
+    PRIMARY KEY (batch_id, row_number)
+);
+CREATE INDEX IF NOT EXISTS import_rows_by_status ON import_rows (batch_id, status, row_number);

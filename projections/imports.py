@@ -1,0 +1,152 @@
+"""The import review tables: one row per batch (status and counts) and one per file row
+(values, status, errors, the user it registered), kept from ImportBatch events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from domain.imports.batch import ImportBatch
+from projections.database import Cursor
+from projections.encoding import iso, to_json
+
+COUNTS = ("valid", "invalid", "excluded")
+
+
+class ImportView:
+    def clear(self, cursor: Cursor) -> None:
+        cursor.execute("DELETE FROM import_rows")
+        cursor.execute("DELETE FROM import_batches")
+
+    def apply_all(self, cursor: Cursor, events: Sequence[tuple[Any, int]]) -> None:
+        for event, position in events:
+            if isinstance(event, ImportBatch.Event):
+                self._apply(cursor, event, position)
+
+    def _apply(self, cursor: Cursor, event: Any, position: int) -> None:
+        batch_id = str(event.originator_id)
+        if isinstance(event, ImportBatch.Started):
+            self._started(cursor, event, position)
+        elif isinstance(event, ImportBatch.RowsRead):
+            self._rows_read(cursor, batch_id, event)
+        elif isinstance(event, ImportBatch.RowsChanged | ImportBatch.Reviewed):
+            self._counted(cursor, batch_id, event)
+        elif isinstance(event, ImportBatch.AccessChosen):
+            access = {
+                "mode": event.mode,
+                "group_ids": [str(g) for g in event.group_ids],
+                "mirror_user_id": _text(event.mirror_user_id),
+                "rows": event.rows,
+            }
+            self._set(cursor, batch_id, access=to_json(access))
+        elif isinstance(event, ImportBatch.CommitStarted):
+            self._commit_started(cursor, batch_id, event)
+        elif isinstance(event, ImportBatch.RowsRegistered):
+            self._rows_registered(cursor, batch_id, event)
+        elif isinstance(event, ImportBatch.Completed | ImportBatch.Cancelled):
+            self._set(cursor, batch_id, status=_status(event))
+
+    def _started(self, cursor: Cursor, event: Any, position: int) -> None:
+        cursor.execute(
+            "INSERT INTO import_batches (id, seq, filename, created_by, created_at, status,"
+            " total, valid, invalid, excluded, processed, created, failed)"
+            " VALUES (%s, %s, %s, %s, %s, 'VALIDATING', 0, 0, 0, 0, 0, 0, 0)",
+            (
+                str(event.originator_id),
+                position,
+                event.filename,
+                event.created_by,
+                iso(event.timestamp),
+            ),
+        )
+
+    def _rows_read(self, cursor: Cursor, batch_id: str, event: Any) -> None:
+        cursor.executemany(
+            "INSERT INTO import_rows (batch_id, row_number, first_name, last_name, email,"
+            " username, status, errors) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                (
+                    batch_id,
+                    event.first_row + offset,
+                    *row,
+                    result["status"],
+                    to_json(result["errors"]),
+                )
+                for offset, (row, result) in enumerate(zip(event.rows, event.results, strict=True))
+            ],
+        )
+        valid = sum(result["status"] == "VALID" for result in event.results)
+        cursor.execute(
+            "UPDATE import_batches SET total = total + %s, valid = valid + %s,"
+            " invalid = invalid + %s WHERE id = %s",
+            (len(event.rows), valid, len(event.rows) - valid, batch_id),
+        )
+
+    def _counted(self, cursor: Cursor, batch_id: str, event: Any) -> None:
+        for number, change in getattr(event, "changes", {}).items():
+            values = change.get("values")
+            if values is not None:
+                cursor.execute(
+                    "UPDATE import_rows SET first_name = %s, last_name = %s, email = %s,"
+                    " username = %s WHERE batch_id = %s AND row_number = %s",
+                    (*values, batch_id, int(number)),
+                )
+            if "status" in change:
+                cursor.execute(
+                    "UPDATE import_rows SET status = %s, errors = %s"
+                    " WHERE batch_id = %s AND row_number = %s",
+                    (change["status"], to_json(change["errors"]), batch_id, int(number)),
+                )
+        counts = {name: getattr(event, name) for name in COUNTS}
+        if isinstance(event, ImportBatch.Reviewed):
+            self._set(cursor, batch_id, status="IN_REVIEW", **counts)
+        else:
+            self._set(cursor, batch_id, **counts)
+
+    def _commit_started(self, cursor: Cursor, batch_id: str, event: Any) -> None:
+        if event.excluded_invalid:
+            cursor.execute(
+                "UPDATE import_rows SET status = 'EXCLUDED'"
+                " WHERE batch_id = %s AND status = 'INVALID'",
+                (batch_id,),
+            )
+            cursor.execute(
+                "UPDATE import_batches SET excluded = excluded + invalid, invalid = 0"
+                " WHERE id = %s",
+                (batch_id,),
+            )
+        self._set(cursor, batch_id, status="COMMITTING")
+
+    def _rows_registered(self, cursor: Cursor, batch_id: str, event: Any) -> None:
+        cursor.executemany(
+            "UPDATE import_rows SET status = 'CREATED', user_id = %s"
+            " WHERE batch_id = %s AND row_number = %s",
+            [(str(user), batch_id, int(number)) for number, user in event.created.items()],
+        )
+        cursor.executemany(
+            "UPDATE import_rows SET status = 'FAILED', errors = %s"
+            " WHERE batch_id = %s AND row_number = %s",
+            [(to_json(errors), batch_id, int(number)) for number, errors in event.failed.items()],
+        )
+        created, failed = len(event.created), len(event.failed)
+        cursor.execute(
+            "UPDATE import_batches SET created = created + %s, failed = failed + %s,"
+            " processed = processed + %s WHERE id = %s",
+            (created, failed, created + failed, batch_id),
+        )
+
+    @staticmethod
+    def _set(cursor: Cursor, batch_id: str, **columns: Any) -> None:
+        assignments = ", ".join(f"{name} = %s" for name in columns)
+        cursor.execute(
+            f"UPDATE import_batches SET {assignments} WHERE id = %s",
+            (*columns.values(), batch_id),
+        )
+
+
+def _status(event: Any) -> str:
+    return "COMPLETED" if isinstance(event, ImportBatch.Completed) else "CANCELLED"
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value is not None else None
