@@ -28,7 +28,7 @@ from strawberry.asgi import GraphQL
 from strawberry.types.unset import UNSET
 
 from bootstrap import Services, build_services
-from domain.imports.columns import TEMPLATE_CONTENT_TYPE, TEMPLATE_FILENAME, template_bytes
+from downloads import error_report, import_template
 from schema.app import schema
 from schema.context import Context
 from schema.queries.imports import TEMPLATE_URL
@@ -174,15 +174,6 @@ async def health(request: Request) -> Response:
         return JSONResponse({"status": "unavailable", "error": type(error).__name__}, 503)
 
 
-async def import_template(request: Request) -> Response:
-    """The import template (no data in it, so no token needed: a plain link downloads it)."""
-    return Response(
-        template_bytes(),
-        media_type=TEMPLATE_CONTENT_TYPE,
-        headers={"content-disposition": f'attachment; filename="{TEMPLATE_FILENAME}"'},
-    )
-
-
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
 
@@ -210,6 +201,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/health", health, methods=["GET"]),
             Route(TEMPLATE_URL, import_template, methods=["GET"]),
+            Route("/imports/{batch_id}/errors.csv", error_report, methods=["GET"]),
         ],
         middleware=[
             Middleware(

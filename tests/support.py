@@ -134,8 +134,9 @@ class ThreadedServer:
         self.settings = settings
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
+        self.app = create_app(settings)
         config = uvicorn.Config(
-            create_app(settings),
+            self.app,
             host="127.0.0.1",
             port=self.port,
             log_level="warning",
@@ -145,10 +146,6 @@ class ThreadedServer:
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self.api = Api(self.base_url)
-
-    @property
-    def app(self) -> Any:
-        return self._server.config.loaded_app
 
     def __enter__(self) -> ThreadedServer:
         self._thread.start()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.types import Info
 
 from domain.imports.columns import (
     TEMPLATE_COLUMNS,
@@ -8,9 +9,13 @@ from domain.imports.columns import (
     TEMPLATE_FILENAME,
     template_bytes,
 )
-from schema.errors import not_available
+from projections import import_queries
+from projections.paging import InvalidCursorError
+from schema.errors import bad_user_input, page_size
 from schema.permissions import CanReadUsers
-from schema.types.imports import CsvTemplate, ImportBatch, ImportBatchConnection
+from schema.types.common import PageInfo
+from schema.types.import_batches import ImportBatch, ImportBatchConnection, ImportBatchEdge
+from schema.types.imports import CsvTemplate
 
 IMPORT_ISSUE = "the CSV import arrives with issue 4"
 TEMPLATE_URL = "/imports/template.csv"
@@ -30,11 +35,20 @@ class ImportQueries:
         )
 
     @strawberry.field(permission_classes=[CanReadUsers])
-    def import_batch(self, id: strawberry.ID) -> ImportBatch | None:
-        raise not_available("importBatch", IMPORT_ISSUE)
+    async def import_batch(self, info: Info, id: strawberry.ID) -> ImportBatch | None:
+        row = await info.context.read(import_queries.batch, str(id))
+        return ImportBatch.from_row(row) if row else None
 
     @strawberry.field(permission_classes=[CanReadUsers], description="Newest first.")
-    def import_batches(
-        self, first: int | None = 20, after: str | None = None
+    async def import_batches(
+        self, info: Info, first: int | None = 20, after: str | None = None
     ) -> ImportBatchConnection:
-        raise not_available("importBatches", IMPORT_ISSUE)
+        size = page_size(first, default=20)
+        try:
+            page = await info.context.read(import_queries.batches, size, after)
+        except InvalidCursorError as error:
+            raise bad_user_input(str(error), argument="after") from None
+        return ImportBatchConnection(
+            edges=[ImportBatchEdge(cursor=c, node=ImportBatch.from_row(b)) for c, b in page.items],
+            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+        )

@@ -3,11 +3,12 @@ no operation returns these (they answer NOT_AVAILABLE)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import Enum
+from typing import Any
 
 import strawberry
 
+from projections.import_queries import BatchRow, ImportRowRow
 from schema.types.common import PageInfo
 from schema.types.problems import Problem
 
@@ -90,6 +91,20 @@ class RowAccess:
     group_ids: list[strawberry.ID]
     permissions: list[str]
 
+    @classmethod
+    def for_row(cls, row_number: int, access: ImportAccess | None) -> RowAccess | None:
+        """The row's share of the batch's access choice. Mirrored access is resolved at
+        commit time, so before then only the mirrored user's id is known (null here)."""
+        if access is None or access.mode is AccessMode.MIRROR_USER:
+            return None
+        if access.mode is AccessMode.ASSIGN_GROUPS:
+            return cls(group_ids=access.group_ids, permissions=[])
+        chosen = access.rows.get(str(row_number), {})
+        return cls(
+            group_ids=[strawberry.ID(g) for g in chosen.get("group_ids", [])],
+            permissions=list(chosen.get("permissions", [])),
+        )
+
 
 @strawberry.type
 class ImportRow:
@@ -108,6 +123,23 @@ class ImportRow:
     access: RowAccess | None = strawberry.field(
         description="The access that this row's user will get (or got), as chosen in step 4."
     )
+
+    @classmethod
+    def from_row(cls, row: ImportRowRow, access: ImportAccess | None) -> ImportRow:
+        return cls(
+            row_number=row.row_number,
+            first_name=row.first_name,
+            last_name=row.last_name,
+            email=row.email,
+            username=row.username,
+            status=ImportRowStatus(row.status),
+            errors=[
+                ImportRowError(column=c, code=str(code), message=str(m))
+                for c, code, m in row.errors
+            ],
+            user_id=strawberry.ID(row.user_id) if row.user_id else None,
+            access=RowAccess.for_row(row.row_number, access),
+        )
 
 
 @strawberry.type
@@ -128,6 +160,17 @@ class ImportAccess:
     mode: AccessMode
     group_ids: list[strawberry.ID]
     mirror_user_id: strawberry.ID | None
+    rows: strawberry.Private[dict[str, Any]]
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> ImportAccess:
+        mirrored = data.get("mirror_user_id")
+        return cls(
+            mode=AccessMode(data["mode"]),
+            group_ids=[strawberry.ID(g) for g in data.get("group_ids", [])],
+            mirror_user_id=strawberry.ID(mirrored) if mirrored else None,
+            rows=data.get("rows") or {},
+        )
 
 
 @strawberry.type
@@ -143,43 +186,22 @@ class ImportProgress:
     created: int
     failed: int
 
-
-@strawberry.type
-class ImportBatch:
-    id: strawberry.ID
-    filename: str
-    created_at: datetime
-    created_by: str
-    status: ImportStatus
-    access: ImportAccess | None
-    progress: ImportProgress
-    error_report_url: str = strawberry.field(
-        description="Relative URL of a CSV of every INVALID and FAILED row with its errors "
-        "(GET, same bearer token)."
-    )
-
-    @strawberry.field
-    def rows(
-        self,
-        status: list[ImportRowStatus] | None = None,
-        first: int | None = 100,
-        after: str | None = None,
-    ) -> ImportRowConnection:
-        return ImportRowConnection(
-            edges=[], page_info=PageInfo(has_next_page=False, end_cursor=None), total_count=0
+    @classmethod
+    def from_row(cls, row: BatchRow) -> ImportProgress:
+        counts = row.counts
+        reviewed = row.status != "VALIDATING"
+        return cls(
+            batch_id=strawberry.ID(row.id),
+            status=ImportStatus(row.status),
+            total=counts["total"],
+            validated=counts["total"] if reviewed else 0,
+            valid=counts["valid"],
+            invalid=counts["invalid"],
+            excluded=counts["excluded"],
+            processed=counts["processed"],
+            created=counts["created"],
+            failed=counts["failed"],
         )
-
-
-@strawberry.type
-class ImportBatchEdge:
-    cursor: str
-    node: ImportBatch
-
-
-@strawberry.type
-class ImportBatchConnection:
-    edges: list[ImportBatchEdge]
-    page_info: PageInfo
 
 
 @strawberry.type

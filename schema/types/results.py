@@ -7,7 +7,8 @@ from typing import Annotated
 import strawberry
 
 from schema.types.groups import Group
-from schema.types.imports import ImportBatch, ImportRow, InvalidFile
+from schema.types.import_batches import ImportBatch
+from schema.types.imports import ImportRow, InvalidFile
 from schema.types.problems import Conflict, InvalidInput, InvalidInvitation, InvalidState, NotFound
 from schema.types.users import User
 

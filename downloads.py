@@ -1,0 +1,103 @@
+"""Files served over plain HTTP: the import template and a batch's error report."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from bootstrap import Services
+from domain.imports.columns import (
+    TEMPLATE_COLUMNS,
+    TEMPLATE_CONTENT_TYPE,
+    TEMPLATE_FILENAME,
+    template_bytes,
+)
+from domain.profiles import Profile
+from projections import import_queries
+from projections.import_queries import ImportRowRow
+from tokens import AuthenticationError
+
+READERS = frozenset(Profile)  # read users, groups, import batches: every profile
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+REPORT_PAGE = 500
+T = TypeVar("T")
+
+
+async def import_template(request: Request) -> Response:
+    """The import template (no data in it, so no token needed: a plain link downloads it)."""
+    return Response(
+        template_bytes(),
+        media_type=TEMPLATE_CONTENT_TYPE,
+        headers={"content-disposition": f'attachment; filename="{TEMPLATE_FILENAME}"'},
+    )
+
+
+async def error_report(request: Request) -> Response:
+    """Every INVALID and FAILED row of a batch with its errors, as CSV (bearer token)."""
+    services: Services = request.app.state.services
+    try:
+        caller = services.tokens.caller(request.headers.get("authorization"))
+    except AuthenticationError as error:
+        return _refused(401, "UNAUTHENTICATED", str(error))
+    if not caller.has_any(READERS):
+        return _refused(403, "FORBIDDEN", "Ask for a profile that may read import batches.")
+    batch_id = request.path_params["batch_id"]
+    found = await run_in_threadpool(_read, services, import_queries.batch, batch_id)
+    if found is None:
+        return _refused(404, "NOT_FOUND", f"No import batch has the id {batch_id}.")
+    return StreamingResponse(
+        _report(services, batch_id),
+        media_type=TEMPLATE_CONTENT_TYPE,
+        headers={"content-disposition": f'attachment; filename="errors-{batch_id}.csv"'},
+    )
+
+
+async def _report(services: Services, batch_id: str) -> AsyncIterator[bytes]:
+    yield _line(["row_number", *TEMPLATE_COLUMNS, "errors"]).encode("utf-8-sig")
+    after: str | None = None
+    while True:
+        page = await run_in_threadpool(
+            _read,
+            services,
+            import_queries.rows,
+            batch_id,
+            ("INVALID", "FAILED"),
+            REPORT_PAGE,
+            after,
+        )
+        yield "".join(_line(_cells(row)) for _, row in page.items).encode()
+        if not page.has_next_page:
+            return
+        after = page.end_cursor
+
+
+def _cells(row: ImportRowRow) -> list[str]:
+    errors = "; ".join(f"{column or 'row'}: {message}" for column, _, message in row.errors)
+    values = [row.first_name, row.last_name, row.email, row.username or "", errors]
+    return [str(row.row_number), *values]
+
+
+def _line(cells: list[str]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow([neutralised(cell) for cell in cells])
+    return out.getvalue()
+
+
+def neutralised(cell: str) -> str:
+    """A cell a spreadsheet shows as text: a leading formula character is escaped with '."""
+    return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
+
+
+def _read(services: Services, query: Callable[..., T], *args: Any) -> T:
+    with services.database.reading() as cursor:
+        return query(cursor, *args)
+
+
+def _refused(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status)
