@@ -18,13 +18,13 @@ from domain.imports.columns import (
     TEMPLATE_FILENAME,
     template_bytes,
 )
+from domain.imports.rows import FORMULA_PREFIXES
 from domain.profiles import Profile
 from projections import import_queries
 from projections.import_queries import ImportRowRow
 from tokens import AuthenticationError
 
 READERS = frozenset(Profile)  # read users, groups, import batches: every profile
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 REPORT_PAGE = 500
 T = TypeVar("T")
 
