@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from domain.application import Roster
+from domain.imports.commands import ImportCommands
 from domain.invitations import InvitationTokens
 from projections.database import PostgresDatabase, ReadDatabase, SQLiteDatabase
 from projections.follower import Follower
@@ -29,6 +30,7 @@ class Services:
     read_model: Follower
     progress: Progress
     tokens: TokenVerifier
+    imports: ImportCommands
 
     def watcher(self) -> Watcher:
         store = self.settings.store
@@ -71,4 +73,5 @@ def build_services(settings: Settings) -> Services:
         read_model=read_model,
         progress=progress,
         tokens=TokenVerifier(settings),
+        imports=ImportCommands(roster),
     )

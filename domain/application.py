@@ -169,7 +169,7 @@ class Roster(Application[UUID]):
         email = values.parse_email(new.email)
         given = values.parse_username(new.username) if new.username is not None else None
         permissions = values.parse_permissions(new.permissions)
-        group_ids = self._existing_groups(new.group_ids, field="groupIds")
+        group_ids = self.existing_groups(new.group_ids, field="groupIds")
         email_key = values.email_key(email)
         if lookup.is_held(KeyKind.EMAIL, email_key):
             raise _taken("EMAIL_TAKEN", f"The access email {email} is already registered.")
@@ -219,13 +219,13 @@ class Roster(Application[UUID]):
 
     @retried_on_conflict
     def deactivate_user(self, user_id: UUID, *, actor: str, reason: str | None) -> Saved:
-        user = self._get(User, user_id, "user")
+        user = self.get_aggregate(User, user_id, "user")
         user.deactivate(actor=actor, reason=values.parse_reason(reason))
         return self._saved(user_id, self.save(user))
 
     @retried_on_conflict
     def reactivate_user(self, user_id: UUID, *, actor: str, reason: str | None) -> Saved:
-        user = self._get(User, user_id, "user")
+        user = self.get_aggregate(User, user_id, "user")
         user.reactivate(
             actor=actor, reason=values.parse_reason(reason), invitation=self._new_invitation()
         )
@@ -235,9 +235,9 @@ class Roster(Application[UUID]):
     def set_user_access(
         self, user_id: UUID, *, group_ids: list[UUID], permissions: list[str], actor: str
     ) -> Saved:
-        user = self._get(User, user_id, "user")
+        user = self.get_aggregate(User, user_id, "user")
         user.set_access(
-            group_ids=self._existing_groups(group_ids, field="access.groupIds"),
+            group_ids=self.existing_groups(group_ids, field="access.groupIds"),
             permissions=values.parse_permissions(permissions, field="access.permissions"),
             actor=actor,
         )
@@ -261,7 +261,7 @@ class Roster(Application[UUID]):
 
     @retried_on_conflict
     def set_group_permissions(self, group_id: UUID, permissions: list[str], *, actor: str) -> Saved:
-        group = self._get(Group, group_id, "group")
+        group = self.get_aggregate(Group, group_id, "group")
         group.set_permissions(values.parse_permissions(permissions), actor=actor)
         return self._saved(group_id, self.save(group))
 
@@ -270,7 +270,7 @@ class Roster(Application[UUID]):
     def _new_invitation(self) -> Any:
         return self.tokens.issue(datetime.now(UTC), self.invitation_ttl)
 
-    def _get(self, kind: type[A], aggregate_id: UUID, noun: str) -> A:
+    def get_aggregate(self, kind: type[A], aggregate_id: UUID, noun: str) -> A:
         try:
             aggregate: Aggregate | None = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
@@ -279,11 +279,11 @@ class Roster(Application[UUID]):
             raise NotFoundError(f"No {noun} has the id {aggregate_id}; check the id.")
         return aggregate
 
-    def _existing_groups(self, group_ids: Iterable[UUID], *, field: str) -> list[UUID]:
+    def existing_groups(self, group_ids: Iterable[UUID], *, field: str) -> list[UUID]:
         given = list(group_ids)
         for index, group_id in enumerate(given):
             try:
-                self._get(Group, group_id, "group")
+                self.get_aggregate(Group, group_id, "group")
             except NotFoundError:
                 raise InvalidInputError(
                     f"No group has the id {group_id}; pick one of the existing groups.",

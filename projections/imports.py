@@ -36,7 +36,7 @@ class ImportView:
                 "mode": event.mode,
                 "group_ids": [str(g) for g in event.group_ids],
                 "mirror_user_id": _text(event.mirror_user_id),
-                "rows": event.rows,
+                "rows": _rows_access(event.rows),
             }
             self._set(cursor, batch_id, access=to_json(access))
         elif isinstance(event, ImportBatch.CommitStarted):
@@ -146,6 +146,16 @@ class ImportView:
 
 def _status(event: Any) -> str:
     return "COMPLETED" if isinstance(event, ImportBatch.Completed) else "CANCELLED"
+
+
+def _rows_access(rows: dict[str, dict[str, list[Any]]]) -> dict[str, dict[str, list[str]]]:
+    return {
+        number: {
+            "group_ids": [str(g) for g in row["group_ids"]],
+            "permissions": list(row["permissions"]),
+        }
+        for number, row in rows.items()
+    }
 
 
 def _text(value: Any) -> str | None:

@@ -14,6 +14,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from schema.extensions import extensions
+from schema.mutations.cancel_import import CancelImport
 from schema.mutations.create_group import CreateGroup
 from schema.mutations.create_user import CreateUser
 from schema.mutations.deactivate_user import DeactivateUser
@@ -21,6 +22,7 @@ from schema.mutations.imports import ImportMutations
 from schema.mutations.invitations import InvitationMutations
 from schema.mutations.reactivate_user import ReactivateUser
 from schema.mutations.set_group_permissions import SetGroupPermissions
+from schema.mutations.set_import_access import SetImportAccess
 from schema.mutations.set_user_access import SetUserAccess
 from schema.queries.caller import CallerQueries
 from schema.queries.groups import GroupQueries
@@ -37,6 +39,8 @@ Mutation = merge_types(
     "Mutation",
     (
         ImportMutations,
+        SetImportAccess,
+        CancelImport,
         CreateUser,
         InvitationMutations,
         DeactivateUser,

@@ -6,7 +6,7 @@ from strawberry.file_uploads import Upload
 from schema.errors import not_available
 from schema.permissions import CanImport
 from schema.queries.imports import IMPORT_ISSUE
-from schema.types.imports import ImportAccessInput, ImportRowInput
+from schema.types.imports import ImportRowInput
 from schema.types.results import ImportBatchResult, ImportRowResult, StartImportResult
 
 
@@ -43,15 +43,6 @@ class ImportMutations:
 
     @strawberry.mutation(
         permission_classes=[CanImport],
-        description="Step 4: how the new users receive permissions. Required before commit.",
-    )
-    def set_import_access(
-        self, batch_id: strawberry.ID, access: ImportAccessInput
-    ) -> ImportBatchResult:
-        raise not_available("setImportAccess", IMPORT_ISSUE)
-
-    @strawberry.mutation(
-        permission_classes=[CanImport],
         description="Register every VALID row. Refused (InvalidState) while any row is "
         "INVALID,\nunless excludeInvalidRows is true, which excludes them first. Returns at "
         "once\nin COMMITTING; committing the same batch twice registers nobody twice.",
@@ -60,10 +51,3 @@ class ImportMutations:
         self, batch_id: strawberry.ID, exclude_invalid_rows: bool | None = False
     ) -> ImportBatchResult:
         raise not_available("commitImport", IMPORT_ISSUE)
-
-    @strawberry.mutation(
-        permission_classes=[CanImport],
-        description="Stops a batch in review, or the rows not yet processed of one COMMITTING.",
-    )
-    def cancel_import(self, batch_id: strawberry.ID) -> ImportBatchResult:
-        raise not_available("cancelImport", IMPORT_ISSUE)

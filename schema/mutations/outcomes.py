@@ -1,5 +1,5 @@
 """Runs a command for the caller and turns its outcome into the operation's result:
-the changed user or group as the read model now shows it, or a Problem."""
+the changed user, group or import batch as the read model now shows it, or a Problem."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from strawberry.types import Info
 
 from domain.application import Roster, Saved
 from domain.errors import DomainError
-from projections import group_queries
+from domain.imports.commands import ImportCommands
+from projections import group_queries, import_queries
 from schema.errors import problem_for
 from schema.types.groups import Group
+from schema.types.import_batches import ImportBatch
 from schema.types.problems import Conflict, InvalidInput, InvalidState, NotFound
 from schema.types.users import User
 
@@ -46,3 +48,19 @@ async def group_outcome(info: Info, command: Command) -> Group | NotFound | Inva
         return problem
     rows = await info.context.read(group_queries.groups_by_ids, [str(outcome.id)])
     return Group.from_row(rows[str(outcome.id)])
+
+
+ImportCommand = Callable[[ImportCommands, str], Saved]  # (import commands, actor) -> saved
+
+
+async def batch_outcome(
+    info: Info, command: ImportCommand
+) -> ImportBatch | NotFound | InvalidState | InvalidInput:
+    imports = info.context.services.imports
+    outcome = await _run(info, lambda _, actor: command(imports, actor))
+    if isinstance(outcome, DomainError):
+        problem = problem_for(outcome)
+        assert not isinstance(problem, Conflict), "batches hold no unique values"
+        return problem
+    row = await info.context.read(import_queries.batch, str(outcome.id))
+    return ImportBatch.from_row(row)
