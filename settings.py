@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -80,7 +80,6 @@ class Settings:
     invitation_ttl: timedelta = timedelta(days=7)
     invitation_secret: str | None = None
     max_body_bytes: int = 1 << 20
-    extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:

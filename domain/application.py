@@ -18,7 +18,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Recording
 
 from domain import values
 from domain.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
@@ -56,6 +56,15 @@ class NewUser:
 class Saved:
     id: UUID
     position: int
+
+    @classmethod
+    def of(cls, aggregate_id: UUID, recordings: Sequence[Recording[UUID]]) -> Saved:
+        return cls(aggregate_id, last_position(recordings))
+
+
+def last_position(recordings: Sequence[Recording[UUID]]) -> int:
+    """The position of the last event a save wrote: 0 when the command changed nothing."""
+    return max((r.notification.id for r in recordings), default=0)
 
 
 def retried_on_conflict(command: Callable[P, Saved]) -> Callable[P, Saved]:
@@ -105,7 +114,7 @@ class Roster(Application[UUID]):
         for _ in range(MAX_USERNAME_RACES):
             user, keys = self._prepare(new, actor, source, import_batch_id, self._lookup())
             try:
-                return self._saved(user.id, self.save(user, unique_keys=keys))
+                return Saved.of(user.id, self.save(user, unique_keys=keys))
             except IntegrityError:
                 # Someone took the email or username since we looked: say which, or
                 # (for a derived username) try the next free one.
@@ -150,7 +159,7 @@ class Roster(Application[UUID]):
                     )
                 )
         else:
-            position = self._saved(UUID(int=0), saved).position
+            position = last_position(saved)
             for index, user in prepared:
                 outcomes[index] = Saved(user.id, position)
         return [outcome for outcome in outcomes if outcome is not None]
@@ -221,7 +230,7 @@ class Roster(Application[UUID]):
     def deactivate_user(self, user_id: UUID, *, actor: str, reason: str | None) -> Saved:
         user = self.get_aggregate(User, user_id, "user")
         user.deactivate(actor=actor, reason=values.parse_reason(reason))
-        return self._saved(user_id, self.save(user))
+        return Saved.of(user_id, self.save(user))
 
     @retried_on_conflict
     def reactivate_user(self, user_id: UUID, *, actor: str, reason: str | None) -> Saved:
@@ -229,7 +238,7 @@ class Roster(Application[UUID]):
         user.reactivate(
             actor=actor, reason=values.parse_reason(reason), invitation=self._new_invitation()
         )
-        return self._saved(user_id, self.save(user))
+        return Saved.of(user_id, self.save(user))
 
     @retried_on_conflict
     def set_user_access(
@@ -241,7 +250,7 @@ class Roster(Application[UUID]):
             permissions=values.parse_permissions(permissions, field="access.permissions"),
             actor=actor,
         )
-        return self._saved(user_id, self.save(user))
+        return Saved.of(user_id, self.save(user))
 
     # ------------------------------------------------------------------ groups
 
@@ -255,7 +264,7 @@ class Roster(Application[UUID]):
         if self._lookup().is_held(key.kind, key.key):
             raise taken
         try:
-            return self._saved(group.id, self.save(group, unique_keys=[key]))
+            return Saved.of(group.id, self.save(group, unique_keys=[key]))
         except IntegrityError:
             raise taken from None
 
@@ -263,7 +272,7 @@ class Roster(Application[UUID]):
     def set_group_permissions(self, group_id: UUID, permissions: list[str], *, actor: str) -> Saved:
         group = self.get_aggregate(Group, group_id, "group")
         group.set_permissions(values.parse_permissions(permissions), actor=actor)
-        return self._saved(group_id, self.save(group))
+        return Saved.of(group_id, self.save(group))
 
     # ------------------------------------------------------------------ internals
 
@@ -294,11 +303,6 @@ class Roster(Application[UUID]):
 
     def _lookup(self) -> KeyLookup:
         return KeyLookup(cast(UniqueKeys, self.recorder))
-
-    @staticmethod
-    def _saved(aggregate_id: UUID, recordings: list[Any]) -> Saved:
-        # A command that changed nothing saved nothing: there is nothing to wait for.
-        return Saved(aggregate_id, max((r.notification.id for r in recordings), default=0))
 
 
 class KeyLookup:

@@ -38,13 +38,13 @@ class ImportCommands:
             mirror_user_id=self._existing_user(mirror_user_id),
             rows=self._checked_rows(rows),
         )
-        return self._saved(batch)
+        return Saved.of(batch.id, self.roster.save(batch))
 
     @retried_on_conflict
     def cancel(self, batch_id: UUID, *, actor: str) -> Saved:
         batch = self.roster.get_aggregate(ImportBatch, batch_id, "import batch")
         batch.cancel(actor)
-        return self._saved(batch)
+        return Saved.of(batch.id, self.roster.save(batch))
 
     def _existing_user(self, user_id: UUID | None) -> UUID | None:
         if user_id is not None:
@@ -72,7 +72,3 @@ class ImportCommands:
             )
             for index, (number, row) in enumerate(rows.items())
         }
-
-    def _saved(self, batch: ImportBatch) -> Saved:
-        recordings = self.roster.save(batch)
-        return Saved(batch.id, max((r.notification.id for r in recordings), default=0))
