@@ -7,11 +7,16 @@ from pathlib import Path
 
 from domain.application import Roster
 from domain.imports.commands import ImportCommands
+from domain.imports.process import Importer, Limits
 from domain.invitations import InvitationTokens
+from jobs.intake import Intake
+from jobs.uploads import Uploads
+from jobs.worker import ImportWorker
 from projections.database import PostgresDatabase, ReadDatabase, SQLiteDatabase
 from projections.follower import Follower
 from projections.groups import GroupView
 from projections.history import StatusHistoryView
+from projections.import_table import ImportRowsTable
 from projections.imports import ImportView
 from projections.progress import Progress
 from projections.users import UserListView
@@ -31,6 +36,8 @@ class Services:
     progress: Progress
     tokens: TokenVerifier
     imports: ImportCommands
+    intake: Intake
+    worker: ImportWorker
 
     def watcher(self) -> Watcher:
         store = self.settings.store
@@ -66,6 +73,14 @@ def build_services(settings: Settings) -> Services:
     )
     progress = Progress()
     read_model.on_advance(progress.advance)
+    table = ImportRowsTable(database, read_model)
+    importer = Importer(roster, table)
+    uploads = Uploads(database)
+    limits = Limits(max_bytes=settings.max_upload_bytes, max_rows=settings.max_rows)
+    lease_seconds = settings.import_lease.total_seconds()
+    worker = ImportWorker(
+        importer, uploads, database, read_model, limits, lease_seconds=lease_seconds
+    )
     return Services(
         settings=settings,
         roster=roster,
@@ -73,5 +88,14 @@ def build_services(settings: Settings) -> Services:
         read_model=read_model,
         progress=progress,
         tokens=TokenVerifier(settings),
-        imports=ImportCommands(roster),
+        imports=ImportCommands(roster, table),
+        intake=Intake(
+            importer,
+            uploads,
+            limits,
+            lease_seconds=lease_seconds,
+            inline_rows=settings.import_inline_rows,
+            on_kept=worker.wake,
+        ),
+        worker=worker,
     )

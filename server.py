@@ -37,6 +37,8 @@ from settings import Settings
 log = logging.getLogger("roster")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 HEALTH_SECONDS = 3
+#: What a multipart upload may carry besides its file (operations, map, part headers).
+UPLOAD_MARGIN_BYTES = 1 << 20
 
 
 class RosterGraphQL(GraphQL[Context, None]):
@@ -73,11 +75,16 @@ class RosterGraphQL(GraphQL[Context, None]):
 
 
 class RequestLimits:
-    """Gives every request an id (echoed as X-Request-ID) and refuses bodies over the limit."""
+    """Gives every request an id (echoed as X-Request-ID) and refuses bodies over the limit:
+    `max_body_bytes` for a GraphQL request, `max_upload_bytes` and a little more for the
+    other parts of a multipart upload. A file between its limit and that margin is read
+    and refused by startImport as InvalidFile TOO_LARGE; anything larger is refused here
+    before it is read (413), so an upload never fills the disk either."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, max_upload_bytes: int) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -90,9 +97,12 @@ class RequestLimits:
         if scope["type"] == "websocket":
             await self.app(scope, receive, send)
             return
+        limit = self.max_body_bytes
+        if headers.get("content-type", "").lower().startswith("multipart/form-data"):
+            limit = self.max_upload_bytes + UPLOAD_MARGIN_BYTES
         declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_body_bytes:
-            await self._too_large(scope, receive, send)
+        if declared.isdigit() and int(declared) > limit:
+            await self._too_large(scope, receive, send, limit)
             return
         started = False
         tagged = self._tagging(send, request_id)
@@ -103,20 +113,20 @@ class RequestLimits:
             await tagged(message)
 
         try:
-            await self.app(scope, self._counting(receive), sending)
+            await self.app(scope, self._counting(receive, limit), sending)
         except BodyTooLargeError:
             if started:
                 raise
-            await self._too_large(scope, receive, tagged)
+            await self._too_large(scope, receive, tagged, limit)
 
-    def _counting(self, receive: Receive) -> Receive:
+    def _counting(self, receive: Receive, limit: int) -> Receive:
         seen = 0
 
         async def counted() -> Message:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.max_body_bytes:
+            if seen > limit:
                 raise BodyTooLargeError
             return message
 
@@ -132,12 +142,19 @@ class RequestLimits:
 
         return tagged
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        if limit == self.max_body_bytes:
+            message = f"The request body is over {limit} bytes."
+        else:
+            message = (
+                f"The upload is over {self.max_upload_bytes} bytes, the largest file this "
+                "server takes: split it into smaller files and upload each of them."
+            )
         response = JSONResponse(
             {
                 "errors": [
                     {
-                        "message": f"The request body is over {self.max_body_bytes} bytes.",
+                        "message": message,
                         "extensions": {"code": "PAYLOAD_TOO_LARGE"},
                     }
                 ]
@@ -187,10 +204,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await run_in_threadpool(services.read_model.catch_up)
         watcher = services.watcher()
         watcher.start()
+        if settings.import_worker:
+            services.worker.start()
         app.state.services = services
         try:
             yield
         finally:
+            await run_in_threadpool(services.worker.stop)
             await run_in_threadpool(watcher.stop)
             await run_in_threadpool(services.close)
 
@@ -212,7 +232,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 expose_headers=["x-request-id"],
                 allow_credentials=False,
             ),
-            Middleware(RequestLimits, max_body_bytes=settings.max_body_bytes),
+            Middleware(
+                RequestLimits,
+                max_body_bytes=settings.max_body_bytes,
+                max_upload_bytes=settings.max_upload_bytes,
+            ),
         ],
         lifespan=lifespan,
     )

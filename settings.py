@@ -32,6 +32,28 @@ def parse_duration(text: str, *, name: str) -> timedelta:
     return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
 
 
+def _count(env: dict[str, str], name: str, default: int, *, minimum: int = 1) -> int:
+    text = env.get(name, "").strip().replace("_", "")
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < minimum:
+        raise ConfigurationError(
+            f"{name}={env[name]!r} must be a whole number of at least {minimum}."
+        )
+    return int(text)
+
+
+def _switch(env: dict[str, str], name: str, *, default: bool) -> bool:
+    text = env.get(name, "").strip().lower()
+    if not text:
+        return default
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{name}={env[name]!r} must be on or off.")
+
+
 @dataclass(frozen=True)
 class Store:
     """Where events and read models live: one SQLite file or one PostgreSQL database."""
@@ -80,6 +102,11 @@ class Settings:
     invitation_ttl: timedelta = timedelta(days=7)
     invitation_secret: str | None = None
     max_body_bytes: int = 1 << 20
+    max_upload_bytes: int = 100 << 20
+    max_rows: int = 1_000_000
+    import_inline_rows: int = 5_000
+    import_lease: timedelta = timedelta(seconds=30)
+    import_worker: bool = True
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -115,7 +142,14 @@ class Settings:
                 env.get("ROSTER_INVITATION_TTL", "7d"), name="ROSTER_INVITATION_TTL"
             ),
             invitation_secret=env.get("ROSTER_INVITATION_SECRET") or None,
-            max_body_bytes=int(env.get("ROSTER_MAX_BODY_BYTES", str(1 << 20))),
+            max_body_bytes=_count(env, "ROSTER_MAX_BODY_BYTES", 1 << 20),
+            max_upload_bytes=_count(env, "ROSTER_MAX_UPLOAD_BYTES", 100 << 20),
+            max_rows=_count(env, "ROSTER_MAX_ROWS", 1_000_000),
+            import_inline_rows=_count(env, "ROSTER_IMPORT_INLINE_ROWS", 5_000, minimum=0),
+            import_lease=parse_duration(
+                env.get("ROSTER_IMPORT_LEASE", "30s"), name="ROSTER_IMPORT_LEASE"
+            ),
+            import_worker=_switch(env, "ROSTER_IMPORT_WORKER", default=True),
         )
 
     def invitation_key(self) -> bytes:

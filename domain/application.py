@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import Any, ClassVar, ParamSpec, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -23,6 +23,7 @@ from eventsourcing.persistence import IntegrityError, Recording
 from domain import values
 from domain.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
 from domain.groups import Group
+from domain.imports.batch import ImportBatch
 from domain.invitations import InvitationTokens
 from domain.statuses import StatusChangeSource, UserStatus
 from domain.uniqueness import KeyKind, UniqueKey, UniqueKeys
@@ -50,6 +51,9 @@ class NewUser:
     username: str | None = None
     group_ids: list[UUID] = field(default_factory=list)
     permissions: list[str] = field(default_factory=list)
+    #: The new user's id when the caller must know it in advance (an import row's);
+    #: a second registration with the same id is refused by the event store.
+    id: UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,9 @@ class Roster(Application[UUID]):
     """Users and groups, event-sourced."""
 
     name = "Roster"
+    #: An import batch records up to a million rows in its events: load it from a
+    #: snapshot of its small state and the few events after it.
+    snapshotting_intervals: ClassVar[dict[Any, int]] = {ImportBatch: 8}
 
     def __init__(
         self,
@@ -133,6 +140,12 @@ class Roster(Application[UUID]):
         clashes with another writer, falls back to registering them one by one."""
         lookup = self._lookup()
         lookup.prefetch_for(batch)
+        # Each group is loaded once for the whole batch, not once per user.
+        lookup.known_groups = {
+            group_id
+            for group_id in {group_id for new in batch for group_id in new.group_ids}
+            if isinstance(self._load(group_id), Group)
+        }
         outcomes: list[Saved | DomainError | None] = [None] * len(batch)
         prepared: list[tuple[int, User]] = []
         keys: list[UniqueKey] = []
@@ -178,12 +191,15 @@ class Roster(Application[UUID]):
         email = values.parse_email(new.email)
         given = values.parse_username(new.username) if new.username is not None else None
         permissions = values.parse_permissions(new.permissions)
-        group_ids = self.existing_groups(new.group_ids, field="groupIds")
+        if lookup.known_groups.issuperset(new.group_ids):
+            group_ids = sorted(set(new.group_ids), key=str)
+        else:
+            group_ids = self.existing_groups(new.group_ids, field="groupIds")
         email_key = values.email_key(email)
         if lookup.is_held(KeyKind.EMAIL, email_key):
             raise _taken("EMAIL_TAKEN", f"The access email {email} is already registered.")
         username = self._free_username(email, given, lookup)
-        user = User(
+        registration: dict[str, Any] = dict(
             first_name=first_name,
             last_name=last_name,
             email=email,
@@ -197,6 +213,7 @@ class Roster(Application[UUID]):
             reason=None,
             import_batch_id=import_batch_id,
         )
+        user = User(**registration) if new.id is None else User.registered(new.id, **registration)
         return user, [
             UniqueKey(KeyKind.EMAIL, email_key, user.id),
             UniqueKey(KeyKind.USERNAME, values.username_key(username), user.id),
@@ -279,11 +296,15 @@ class Roster(Application[UUID]):
     def _new_invitation(self) -> Any:
         return self.tokens.issue(datetime.now(UTC), self.invitation_ttl)
 
-    def get_aggregate(self, kind: type[A], aggregate_id: UUID, noun: str) -> A:
+    def _load(self, aggregate_id: UUID) -> Aggregate | None:
         try:
-            aggregate: Aggregate | None = self.repository.get(aggregate_id)
+            aggregate: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
-            aggregate = None
+            return None
+        return aggregate
+
+    def get_aggregate(self, kind: type[A], aggregate_id: UUID, noun: str) -> A:
+        aggregate = self._load(aggregate_id)
         if not isinstance(aggregate, kind):
             raise NotFoundError(f"No {noun} has the id {aggregate_id}; check the id.")
         return aggregate
@@ -313,6 +334,8 @@ class KeyLookup:
     def __init__(self, store: UniqueKeys) -> None:
         self._store = store
         self._known: dict[tuple[KeyKind, str], bool] = {}
+        #: Groups checked to exist for the whole batch.
+        self.known_groups: set[UUID] = set()
 
     def prefetch(self, kind: KeyKind, keys: Sequence[str]) -> None:
         unknown = [key for key in dict.fromkeys(keys) if (kind, key) not in self._known]

@@ -32,3 +32,9 @@ class UniqueKeys(Protocol):
     def taken(self, kind: KeyKind, keys: Sequence[str]) -> set[str]:
         """Those of `keys` that are held already."""
         ...
+
+
+class KeyOwners(UniqueKeys, Protocol):
+    def owners(self, kind: KeyKind, keys: Sequence[str]) -> dict[str, UUID]:
+        """The owner of each of `keys` that is held."""
+        ...

@@ -124,6 +124,11 @@ class User(Aggregate):
         self.import_batch_id = import_batch_id
         self.has_accepted = False
 
+    @classmethod
+    def registered(cls, user_id: UUID, **registration: Any) -> User:
+        """A new user with an id chosen beforehand (an import row's, see ImportBatch)."""
+        return cls._create(cls.Registered, id=user_id, **registration)
+
     # ------------------------------------------------------------------ commands
 
     def deactivate(self, actor: str, reason: str | None) -> None:

@@ -77,6 +77,16 @@ def rows(
     return page_of(found, first, lambda r: encode_cursor(kind, [r.row_number]))
 
 
+def rows_numbered(cursor: Cursor, batch_id: str, numbers: list[int]) -> list[ImportRowRow]:
+    marks = ", ".join(["%s"] * len(numbers))
+    cursor.execute(
+        f"SELECT * FROM import_rows WHERE batch_id = %s AND row_number IN ({marks})"
+        " ORDER BY row_number",
+        [batch_id, *numbers],
+    )
+    return [_row(row) for row in cursor.fetchall()]
+
+
 def count_rows(cursor: Cursor, batch_id: str, statuses: tuple[str, ...]) -> int:
     clause, params = "", [batch_id]
     if statuses:

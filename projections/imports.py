@@ -8,7 +8,7 @@ from typing import Any
 
 from domain.imports.batch import ImportBatch
 from projections.database import Cursor
-from projections.encoding import iso, to_json
+from projections.encoding import from_json, iso, to_json
 
 COUNTS = ("valid", "invalid", "excluded")
 
@@ -61,9 +61,11 @@ class ImportView:
         )
 
     def _rows_read(self, cursor: Cursor, batch_id: str, event: Any) -> None:
+        keys = event.keys or [[None, None]] * len(event.rows)
         cursor.executemany(
             "INSERT INTO import_rows (batch_id, row_number, first_name, last_name, email,"
-            " username, status, errors) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            " username, status, errors, email_key, username_key)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [
                 (
                     batch_id,
@@ -71,8 +73,11 @@ class ImportView:
                     *row,
                     result["status"],
                     to_json(result["errors"]),
+                    *row_keys,
                 )
-                for offset, (row, result) in enumerate(zip(event.rows, event.results, strict=True))
+                for offset, (row, result, row_keys) in enumerate(
+                    zip(event.rows, event.results, keys, strict=True)
+                )
             ],
         )
         valid = sum(result["status"] == "VALID" for result in event.results)
@@ -88,8 +93,9 @@ class ImportView:
             if values is not None:
                 cursor.execute(
                     "UPDATE import_rows SET first_name = %s, last_name = %s, email = %s,"
-                    " username = %s WHERE batch_id = %s AND row_number = %s",
-                    (*values, batch_id, int(number)),
+                    " username = %s, email_key = %s, username_key = %s"
+                    " WHERE batch_id = %s AND row_number = %s",
+                    (*values, *change.get("keys", (None, None)), batch_id, int(number)),
                 )
             if "status" in change:
                 cursor.execute(
@@ -115,6 +121,15 @@ class ImportView:
                 " WHERE id = %s",
                 (batch_id,),
             )
+        if event.mirrored_group_ids is not None:
+            cursor.execute("SELECT access FROM import_batches WHERE id = %s", (batch_id,))
+            found = cursor.fetchone()
+            access = from_json(found["access"]) if found and found["access"] else {}
+            access["mirrored"] = {
+                "group_ids": [str(g) for g in event.mirrored_group_ids],
+                "permissions": list(event.mirrored_permissions or []),
+            }
+            self._set(cursor, batch_id, access=to_json(access))
         self._set(cursor, batch_id, status="COMMITTING")
 
     def _rows_registered(self, cursor: Cursor, batch_id: str, event: Any) -> None:

@@ -15,15 +15,19 @@ from strawberry.types.graphql import OperationType
 
 from schema.extensions import extensions
 from schema.mutations.cancel_import import CancelImport
+from schema.mutations.commit_import import CommitImport
 from schema.mutations.create_group import CreateGroup
 from schema.mutations.create_user import CreateUser
 from schema.mutations.deactivate_user import DeactivateUser
-from schema.mutations.imports import ImportMutations
+from schema.mutations.exclude_import_rows import ExcludeImportRows
+from schema.mutations.include_import_rows import IncludeImportRows
 from schema.mutations.invitations import InvitationMutations
 from schema.mutations.reactivate_user import ReactivateUser
 from schema.mutations.set_group_permissions import SetGroupPermissions
 from schema.mutations.set_import_access import SetImportAccess
 from schema.mutations.set_user_access import SetUserAccess
+from schema.mutations.start_import import StartImport
+from schema.mutations.update_import_row import UpdateImportRow
 from schema.queries.caller import CallerQueries
 from schema.queries.groups import GroupQueries
 from schema.queries.history import HistoryQueries
@@ -38,8 +42,12 @@ Query = merge_types(
 Mutation = merge_types(
     "Mutation",
     (
-        ImportMutations,
+        StartImport,
+        UpdateImportRow,
+        ExcludeImportRows,
+        IncludeImportRows,
         SetImportAccess,
+        CommitImport,
         CancelImport,
         CreateUser,
         InvitationMutations,

@@ -1,17 +1,24 @@
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncGenerator
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types import Info
 
-from projections import history_queries
+from domain.errors import DomainError
+from projections import history_queries, import_queries
 from projections.follower import read_position
-from schema.errors import not_available
+from schema.errors import bad_user_input, parse_id
 from schema.permissions import CanAudit, CanImport
-from schema.queries.imports import IMPORT_ISSUE
 from schema.types.history import StatusChange
-from schema.types.imports import ImportProgress
+from schema.types.imports import ImportProgress, ImportStatus
+
+#: Seconds between two progress messages to one subscriber at least (10 a second).
+PROGRESS_INTERVAL = 0.1
+FINAL = (ImportStatus.COMPLETED, ImportStatus.CANCELLED)
 
 
 @strawberry.type
@@ -22,10 +29,33 @@ class Subscription:
         "or CANCELLED.",
     )
     async def import_progress(
-        self, batch_id: strawberry.ID
+        self, info: Info, batch_id: strawberry.ID
     ) -> AsyncGenerator[ImportProgress, None]:
-        raise not_available("importProgress", IMPORT_ISSUE)
-        yield  # pragma: no cover - makes this an async generator
+        ctx = info.context
+        try:
+            wanted = str(parse_id(batch_id, field="batchId", noun="import batch"))
+        except DomainError as error:
+            raise bad_user_input(error.message, argument="batchId") from None
+        sent: ImportProgress | None = None
+        sent_at = 0.0
+        while True:
+            position = ctx.services.progress.position
+            row = await ctx.read(import_queries.batch, wanted)
+            if row is None:
+                raise GraphQLError(
+                    f"No import batch has the id {wanted}; check the id.",
+                    extensions={"code": "NOT_FOUND"},
+                )
+            progress = ImportProgress.from_row(row)
+            if progress != sent:
+                ctx.caller()  # the token may have expired since the subscription began
+                yield progress
+                sent, sent_at = progress, time.monotonic()
+            if progress.status in FINAL:
+                return
+            await ctx.services.progress.beyond(position)
+            # Coalesce: at most one message per PROGRESS_INTERVAL; the latest state wins.
+            await asyncio.sleep(max(0.0, sent_at + PROGRESS_INTERVAL - time.monotonic()))
 
     @strawberry.subscription(
         permission_classes=[CanAudit],

@@ -12,10 +12,10 @@ JSON object key); statuses and modes are their plain string values.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 from uuid import UUID, uuid5
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate, Snapshot, event
 
 from domain.errors import InvalidInputError, InvalidStateError
 from domain.imports.batch_values import (
@@ -33,7 +33,14 @@ from domain.imports.batch_values import (
     result_data,
     row_data,
 )
-from domain.imports.review import ReviewCounts, RowError, RowInput, RowResult, RowStatus
+from domain.imports.review import (
+    ReviewCounts,
+    RowError,
+    RowInput,
+    RowKeys,
+    RowResult,
+    RowStatus,
+)
 
 __all__ = ["AccessMode", "ImportBatch", "ImportStatus", "RowAccess"]
 
@@ -54,11 +61,13 @@ class ImportBatch(Aggregate):
         created_by: str
 
     class RowsRead(Aggregate.Event):
-        """Rows `first_row`.. as read, with their results once every row was reviewed."""
+        """Rows `first_row`.. as read, with their results once every row was reviewed, and
+        each row's [email key, username key] by which the review table finds clashes."""
 
         first_row: int
         rows: list[RowData]
         results: list[ResultData]
+        keys: list[list[str | None]] | None = None
 
         def apply(self, aggregate: Any) -> None:
             valid = sum(result["status"] == RowStatus.VALID for result in self.results)
@@ -109,13 +118,30 @@ class ImportBatch(Aggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.access = AccessMode(self.mode)
+            aggregate.mirror_user_id = self.mirror_user_id
+            aggregate.group_ids = list(self.group_ids)
+            aggregate.row_access = {
+                int(number): RowAccess(list(row["group_ids"]), list(row["permissions"]))
+                for number, row in self.rows.items()
+            }
 
     class CommitStarted(Aggregate.Event):
+        """For MIRROR_USER, the mirrored user's groups and direct permissions as they were
+        when the commit started: every row gets these, however long the commit runs."""
+
         excluded_invalid: bool
         actor: str
+        mirrored_group_ids: list[UUID] | None = None
+        mirrored_permissions: list[str] | None = None
 
         def apply(self, aggregate: Any) -> None:
             aggregate.status = ImportStatus.COMMITTING
+            aggregate.committed_by = self.actor
+            aggregate.mirrored = (
+                None
+                if self.mirrored_group_ids is None
+                else (list(self.mirrored_group_ids), list(self.mirrored_permissions or []))
+            )
             if self.excluded_invalid:
                 aggregate.excluded += aggregate.invalid
                 aggregate.invalid = 0
@@ -132,6 +158,7 @@ class ImportBatch(Aggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.commit_cursor = self.last_row
+            aggregate.in_flight = False
             aggregate.created += len(self.created)
             aggregate.failed += len(self.failed)
             aggregate.processed += len(self.created) + len(self.failed)
@@ -145,9 +172,39 @@ class ImportBatch(Aggregate):
 
         previous_status: str
         actor: str
+        reason: str | None = None
 
         def apply(self, aggregate: Any) -> None:
+            aggregate.in_flight = aggregate.status is ImportStatus.COMMITTING
             aggregate.status = ImportStatus.CANCELLED
+
+    class Snapshot(Snapshot):
+        """The batch's small state in JSON values, so that loading a batch of a million
+        rows never replays its row events (the application snapshots every few events)."""
+
+        @classmethod
+        def take(cls, aggregate: Any) -> Any:
+            snapshot = super().take(aggregate)
+            state = snapshot.state
+            state["row_access"] = {
+                str(number): row.as_event_data() for number, row in state["row_access"].items()
+            }
+            state["mirrored"] = None if state["mirrored"] is None else list(state["mirrored"])
+            return snapshot
+
+        def mutate(self, _: None) -> Any:
+            batch = super().mutate(None)
+            assert isinstance(batch, ImportBatch)
+            batch.status = ImportStatus(batch.status)
+            batch.access = None if batch.access is None else AccessMode(batch.access)
+            batch.row_access = {
+                int(number): RowAccess(list(row["group_ids"]), list(row["permissions"]))
+                for number, row in cast(dict[str, Any], batch.row_access).items()
+            }
+            if batch.mirrored is not None:
+                group_ids, permissions = batch.mirrored
+                batch.mirrored = (list(group_ids), list(permissions))
+            return batch
 
     @event(Started)
     def __init__(self, filename: str, created_by: str) -> None:
@@ -157,8 +214,21 @@ class ImportBatch(Aggregate):
         self.total_rows = self.valid = self.invalid = self.excluded = 0
         self.created = self.failed = self.processed = 0
         self.access: AccessMode | None = None
+        self.mirror_user_id: UUID | None = None
+        self.group_ids: list[UUID] = []
+        self.row_access: dict[int, RowAccess] = {}
         #: The last row number the commit went through: it resumes after it.
         self.commit_cursor = 0
+        self.committed_by: str | None = None
+        self.mirrored: tuple[list[UUID], list[str]] | None = None
+        #: Cancelled while COMMITTING: the one range being registered at that moment may
+        #: still be recorded, and no other.
+        self.in_flight = False
+
+    @classmethod
+    def started(cls, batch_id: UUID, *, filename: str, created_by: str) -> ImportBatch:
+        """A new batch with an id chosen beforehand (its file is stored under that id)."""
+        return cls._create(cls.Started, id=batch_id, filename=filename, created_by=created_by)
 
     @staticmethod
     def user_id_for(batch_id: UUID, row_number: int) -> UUID:
@@ -173,7 +243,11 @@ class ImportBatch(Aggregate):
     # ------------------------------------------------------------------ review
 
     def record_rows(
-        self, first_row: int, rows: Sequence[RowInput], results: Sequence[RowResult]
+        self,
+        first_row: int,
+        rows: Sequence[RowInput],
+        results: Sequence[RowResult],
+        keys: Sequence[RowKeys] | None = None,
     ) -> None:
         """Records a chunk of rows read, with their results once the review has them all."""
         self._require(ImportStatus.VALIDATING, "rows can only be read")
@@ -183,12 +257,19 @@ class ImportBatch(Aggregate):
             raise ValueError("Give one result for each row, and at least one row.")
         if any(result.status not in (RowStatus.VALID, RowStatus.INVALID) for result in results):
             raise ValueError("A row just read can only be VALID or INVALID.")
+        if keys is not None and len(keys) != len(rows):
+            raise ValueError("Give the keys of each row, or none.")
         self.trigger_event(
             self.RowsRead,
             first_row=first_row,
             rows=[row_data(row) for row in rows],
             results=[result_data(result) for result in results],
+            keys=None if keys is None else [list(pair) for pair in keys],
         )
+
+    def recorded_counts(self) -> ReviewCounts:
+        """The counts of the rows recorded so far, as their results say."""
+        return ReviewCounts(valid=self.valid, invalid=self.invalid, excluded=self.excluded)
 
     def finish_review(self, counts: ReviewCounts) -> None:
         self._require(ImportStatus.VALIDATING, "the review can only be finished")
@@ -196,11 +277,19 @@ class ImportBatch(Aggregate):
         self.trigger_event(self.Reviewed, total=self.total_rows, **counts_data(counts))
 
     def correct_row(
-        self, row_number: int, values: RowInput, changes: Changes, counts: ReviewCounts, actor: str
+        self,
+        row_number: int,
+        values: RowInput,
+        changes: Changes,
+        counts: ReviewCounts,
+        actor: str,
+        keys: RowKeys | None = None,
     ) -> None:
         self._check_edit([row_number], changes, counts, field="rowNumber")
         data = changes_data(changes)
         data.setdefault(str(row_number), {})["values"] = row_data(values)
+        if keys is not None:
+            data[str(row_number)]["keys"] = list(keys)
         self.trigger_event(
             self.RowCorrected,
             row_number=row_number,
@@ -244,7 +333,13 @@ class ImportBatch(Aggregate):
 
     # ------------------------------------------------------------------ commit
 
-    def start_commit(self, *, exclude_invalid: bool, actor: str) -> bool:
+    def start_commit(
+        self,
+        *,
+        exclude_invalid: bool,
+        actor: str,
+        mirrored: tuple[list[UUID], list[str]] | None = None,
+    ) -> bool:
         """Starts the commit; False, recording nothing, when it was started already."""
         if self.status in (ImportStatus.COMMITTING, ImportStatus.COMPLETED):
             return False
@@ -256,7 +351,15 @@ class ImportBatch(Aggregate):
                 f"{self.invalid} rows are INVALID: correct or exclude them, or commit with "
                 "excludeInvalidRows."
             )
-        self.trigger_event(self.CommitStarted, excluded_invalid=exclude_invalid, actor=actor)
+        if (mirrored is None) != (self.access is not AccessMode.MIRROR_USER):
+            raise ValueError("Give the mirrored user's access exactly when access is MIRROR_USER.")
+        self.trigger_event(
+            self.CommitStarted,
+            excluded_invalid=exclude_invalid,
+            actor=actor,
+            mirrored_group_ids=None if mirrored is None else list(mirrored[0]),
+            mirrored_permissions=None if mirrored is None else list(mirrored[1]),
+        )
         return True
 
     def register_rows(
@@ -266,8 +369,11 @@ class ImportBatch(Aggregate):
         created: Mapping[int, UUID],
         failed: Mapping[int, Sequence[RowError]],
     ) -> None:
-        """Records the outcome of rows `first_row`..`last_row`, which follow the cursor."""
-        self._require(ImportStatus.COMMITTING, "rows can only be registered")
+        """Records the outcome of rows `first_row`..`last_row`, which follow the cursor;
+        also once the batch was cancelled while committing, for the rows that were being
+        registered at that moment (their users exist: the review table must say so)."""
+        if not (self.status is ImportStatus.CANCELLED and self.in_flight):
+            self._require(ImportStatus.COMMITTING, "rows can only be registered")
         if first_row != self.commit_cursor + 1 or not first_row <= last_row <= self.total_rows:
             raise ValueError(
                 f"Rows {first_row}..{last_row} do not follow the commit cursor "
@@ -292,12 +398,22 @@ class ImportBatch(Aggregate):
             raise ValueError(f"Rows after {self.commit_cursor} have not been processed yet.")
         self.trigger_event(self.Completed)
 
-    def cancel(self, actor: str) -> None:
+    def cancel(self, actor: str, *, reason: str | None = None) -> None:
         if self.status in (ImportStatus.COMPLETED, ImportStatus.CANCELLED):
             raise InvalidStateError(f"This batch is {self.status} already; it cannot be cancelled.")
-        self.trigger_event(self.Cancelled, previous_status=self.status.value, actor=actor)
+        self.trigger_event(
+            self.Cancelled, previous_status=self.status.value, actor=actor, reason=reason
+        )
 
     # ------------------------------------------------------------------ rules
+
+    def require_review(self, rule: str) -> None:
+        """InvalidState unless the batch is IN_REVIEW; `rule` says what is refused."""
+        self._require(ImportStatus.IN_REVIEW, rule)
+
+    def check_rows(self, row_numbers: Sequence[int], *, field: str) -> None:
+        """InvalidInput (UNKNOWN_ROW) for a row number the file does not have."""
+        self._check_rows(row_numbers, field=field)
 
     def _require(self, wanted: ImportStatus, rule: str) -> None:
         if self.status is not wanted:

@@ -1,22 +1,101 @@
-"""Commands on import batches: load the batch, one aggregate call, save."""
+"""Commands on import batches: load the batch, one aggregate call, save.
+
+Edits read the rows around the edited ones from the review table (`edits.work_out`),
+after bringing it up to date; two edits at once clash on the batch's version, and the
+one that lost runs again on the table the other left.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import cast
 from uuid import UUID
 
 from domain import values
 from domain.application import Roster, Saved, retried_on_conflict
 from domain.errors import InvalidInputError, NotFoundError
-from domain.imports.batch import AccessMode, ImportBatch, RowAccess
+from domain.imports.batch import AccessMode, ImportBatch, ImportStatus, RowAccess
+from domain.imports.edits import work_out
+from domain.imports.review import RowInput
+from domain.imports.rows import check_columns
+from domain.imports.table import ReviewTable
+from domain.uniqueness import UniqueKeys
 from domain.users import User
 
 
 class ImportCommands:
-    """The import steps that change a batch, given the application that stores it."""
+    """The import steps that change a batch, given the application that stores it and
+    the review table that the batch's events keep."""
 
-    def __init__(self, roster: Roster) -> None:
+    def __init__(self, roster: Roster, table: ReviewTable) -> None:
         self.roster = roster
+        self.table = table
+
+    # ------------------------------------------------------------------ review
+
+    @retried_on_conflict
+    def correct_row(self, batch_id: UUID, row_number: int, row: RowInput, *, actor: str) -> Saved:
+        """Replaces a row by its correction, validated again with its clashes."""
+        batch = self._batch_in_review(batch_id)
+        batch.check_rows([row_number], field="rowNumber")
+        registered = cast(UniqueKeys, self.roster.recorder)
+        checked = check_columns(row)
+        outcome = work_out(
+            self.table,
+            batch_id,
+            batch.recorded_counts(),
+            [row_number],
+            lambda review: review.update(row_number, row, registered),
+            new_keys=[(checked.email_key(), checked.username_key())],
+        )
+        keys = outcome.keys.get(row_number, (checked.email_key(), checked.username_key()))
+        batch.correct_row(row_number, row, outcome.changes, outcome.counts, actor, keys)
+        return Saved.of(batch.id, self.roster.save(batch))
+
+    @retried_on_conflict
+    def exclude_rows(self, batch_id: UUID, row_numbers: Sequence[int], *, actor: str) -> Saved:
+        """Takes rows out of the import: they are never registered and clash with none."""
+        batch = self._batch_in_review(batch_id)
+        batch.check_rows(row_numbers, field="rowNumbers")
+        outcome = work_out(
+            self.table,
+            batch_id,
+            batch.recorded_counts(),
+            row_numbers,
+            lambda r: r.exclude(row_numbers),
+        )
+        batch.exclude_rows(row_numbers, outcome.changes, outcome.counts, actor)
+        return Saved.of(batch.id, self.roster.save(batch))
+
+    @retried_on_conflict
+    def include_rows(self, batch_id: UUID, row_numbers: Sequence[int], *, actor: str) -> Saved:
+        """Brings excluded rows back, validated again with their clashes."""
+        batch = self._batch_in_review(batch_id)
+        batch.check_rows(row_numbers, field="rowNumbers")
+        outcome = work_out(
+            self.table,
+            batch_id,
+            batch.recorded_counts(),
+            row_numbers,
+            lambda r: r.include(row_numbers),
+        )
+        batch.include_rows(row_numbers, outcome.changes, outcome.counts, actor)
+        return Saved.of(batch.id, self.roster.save(batch))
+
+    # ------------------------------------------------------------------ commit
+
+    @retried_on_conflict
+    def commit(self, batch_id: UUID, *, exclude_invalid: bool, actor: str) -> Saved:
+        """Starts registering the batch's VALID rows; a second commit changes nothing. For
+        MIRROR_USER, the mirrored user's groups and permissions are taken now."""
+        batch = self.roster.get_aggregate(ImportBatch, batch_id, "import batch")
+        mirrored = None
+        if batch.access is AccessMode.MIRROR_USER and batch.status is ImportStatus.IN_REVIEW:
+            assert batch.mirror_user_id is not None
+            user = self.roster.get_aggregate(User, batch.mirror_user_id, "user")
+            mirrored = (list(user.group_ids), list(user.permissions))
+        batch.start_commit(exclude_invalid=exclude_invalid, actor=actor, mirrored=mirrored)
+        return Saved.of(batch.id, self.roster.save(batch))
 
     @retried_on_conflict
     def choose_access(
@@ -45,6 +124,12 @@ class ImportCommands:
         batch = self.roster.get_aggregate(ImportBatch, batch_id, "import batch")
         batch.cancel(actor)
         return Saved.of(batch.id, self.roster.save(batch))
+
+    def _batch_in_review(self, batch_id: UUID) -> ImportBatch:
+        batch = self.roster.get_aggregate(ImportBatch, batch_id, "import batch")
+        batch.require_review("rows can only be changed")
+        self.table.catch_up()
+        return batch
 
     def _existing_user(self, user_id: UUID | None) -> UUID | None:
         if user_id is not None:

@@ -47,10 +47,14 @@ __all__ = [
     "ReviewCounts",
     "RowError",
     "RowInput",
+    "RowKeys",
     "RowResult",
     "RowStatus",
     "check_row",
 ]
+
+#: A row's email key and given username's key (None where it has none).
+RowKeys = tuple[str | None, str | None]
 
 #: How many rows share one look-up of registered keys.
 CHUNK_ROWS = 2_000
@@ -160,6 +164,11 @@ class Review:
         errors = entry.errors + self._duplicates(row_number, entry)
         row = entry.checked.clean() if entry.status is RowStatus.VALID else None
         return RowResult(entry.status, errors, row)
+
+    def keys(self, row_number: int) -> RowKeys:
+        """The row's email key and given username's key, by which it clashes with others."""
+        entry = self._entry_of(row_number, field="rowNumber")
+        return entry.email_key, entry.username_key
 
     def results(self) -> Iterator[tuple[int, RowResult]]:
         """Every row's result, by row number."""

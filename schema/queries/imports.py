@@ -17,7 +17,6 @@ from schema.types.common import PageInfo
 from schema.types.import_batches import ImportBatch, ImportBatchConnection, ImportBatchEdge
 from schema.types.imports import CsvTemplate
 
-IMPORT_ISSUE = "the CSV import arrives with issue 4"
 TEMPLATE_URL = "/imports/template.csv"
 
 

@@ -95,8 +95,15 @@ class RowAccess:
     def for_row(cls, row_number: int, access: ImportAccess | None) -> RowAccess | None:
         """The row's share of the batch's access choice. Mirrored access is resolved at
         commit time, so before then only the mirrored user's id is known (null here)."""
-        if access is None or access.mode is AccessMode.MIRROR_USER:
+        if access is None:
             return None
+        if access.mode is AccessMode.MIRROR_USER:
+            if access.mirrored is None:
+                return None
+            return cls(
+                group_ids=[strawberry.ID(g) for g in access.mirrored["group_ids"]],
+                permissions=list(access.mirrored["permissions"]),
+            )
         if access.mode is AccessMode.ASSIGN_GROUPS:
             return cls(group_ids=access.group_ids, permissions=[])
         chosen = access.rows.get(str(row_number), {})
@@ -161,6 +168,8 @@ class ImportAccess:
     group_ids: list[strawberry.ID]
     mirror_user_id: strawberry.ID | None
     rows: strawberry.Private[dict[str, Any]]
+    #: For MIRROR_USER once the commit started: the groups and permissions every row gets.
+    mirrored: strawberry.Private[dict[str, Any] | None] = None
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> ImportAccess:
@@ -170,6 +179,7 @@ class ImportAccess:
             group_ids=[strawberry.ID(g) for g in data.get("group_ids", [])],
             mirror_user_id=strawberry.ID(mirrored) if mirrored else None,
             rows=data.get("rows") or {},
+            mirrored=data.get("mirrored"),
         )
 
 

@@ -122,7 +122,11 @@ def test_the_bearer_scheme_is_case_insensitive(server: ThreadedServer) -> None:
 
 def test_a_valid_token_in_connection_init_authenticates(server: ThreadedServer) -> None:
     with server.api.websocket(token(ADMIN)) as ws:
-        ws.subscribe('subscription { importProgress(batchId: "b") { total } }')
+        ws.subscribe(
+            'subscription { importProgress(batchId: "00000000-0000-4000-8000-000000000000")'
+            " { total } }"
+        )
         answer = ws.receive()
     assert answer["type"] == "next"
-    assert error_codes(answer["payload"]) == ["NOT_AVAILABLE"]
+    # Past authentication: the batch is looked for, and there is none.
+    assert error_codes(answer["payload"]) == ["NOT_FOUND"]

@@ -498,8 +498,18 @@ def test_a_cancelled_commit_keeps_its_users_and_registers_no_more_rows() -> None
     batch.register_rows(1, 1, created(batch, 1), {})
     batch.cancel(ADMIN)
     batch.collect_events()
-    refused(batch, InvalidStateError, lambda: batch.register_rows(2, 3, created(batch, 2, 3), {}))
-    assert (batch.created, batch.commit_cursor) == (1, 1)
+    # The range that was being registered when the cancel came is recorded; no other.
+    batch.register_rows(2, 2, created(batch, 2), {})
+    batch.collect_events()
+    refused(batch, InvalidStateError, lambda: batch.register_rows(3, 3, created(batch, 3), {}))
+    assert (batch.status, batch.created, batch.commit_cursor) == (S.CANCELLED, 2, 2)
+
+
+def test_a_batch_cancelled_in_review_records_no_rows() -> None:
+    batch = fresh(S.IN_REVIEW)
+    batch.cancel(ADMIN)
+    batch.collect_events()
+    refused(batch, InvalidStateError, lambda: batch.register_rows(1, 1, created(batch, 1), {}))
 
 
 # ---------------------------------------------------------------------- ids and events

@@ -1,0 +1,232 @@
+"""The long steps of an import: reading a file into a batch, and registering its rows.
+
+Both are written to be run again after a crash, by whichever worker takes the batch
+next, and to give the same outcome as one uninterrupted run:
+
+- `read` skips the rows the batch recorded already. Their results were recorded whole
+  and the file has not changed, so the rows still to record clash with them exactly
+  as before; the counts are the batch's own sums of what it recorded.
+- `commit_next` registers the rows after the batch's commit cursor, each as the user
+  `ImportBatch.user_id_for(batch, row)`. A row whose user was registered before the
+  crash is refused by the store (its email is held by that very id) and is recorded
+  as CREATED, never registered twice.
+
+Nothing here blocks on the other: the batch's version orders the writes, so two
+workers that ran the same step at once would simply see one of their saves refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import IO, cast
+from uuid import UUID, uuid4
+
+from domain.application import NewUser, Roster, Saved
+from domain.errors import ConflictError, DomainError, InvalidInputError
+from domain.imports.batch import AccessMode, ImportBatch, ImportStatus
+from domain.imports.reading import MAX_BYTES, MAX_ROWS, CsvRow, open_csv
+from domain.imports.review import Review, RowError, RowInput, RowResult, RowStatus
+from domain.imports.table import ReviewTable, StoredRow
+from domain.statuses import StatusChangeSource
+from domain.uniqueness import KeyKind, KeyOwners
+
+#: Rows per RowsRead event at most, and the encoded size a chunk stays under.
+CHUNK_ROWS = 2_000
+CHUNK_BYTES = 768 * 1024
+#: Rows registered per write (and per RowsRegistered event).
+COMMIT_ROWS = 1_000
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int = MAX_BYTES
+    max_rows: int = MAX_ROWS
+
+
+def count_rows(stream: IO[bytes], limits: Limits) -> int:
+    """Reads the whole file once, keeping nothing: InvalidFileError for any fault in it,
+    else the number of data rows. Leaves the stream where it started."""
+    start = stream.tell()
+    try:
+        return sum(1 for _ in _rows(stream, limits))
+    finally:
+        stream.seek(start)
+
+
+class Importer:
+    def __init__(self, roster: Roster, table: ReviewTable) -> None:
+        self.roster = roster
+        self.table = table
+
+    def start(self, filename: str, *, actor: str, batch_id: UUID | None = None) -> Saved:
+        """A new batch, VALIDATING; `read` gives it its rows."""
+        batch = ImportBatch.started(batch_id or uuid4(), filename=filename, created_by=actor)
+        return Saved.of(batch.id, self.roster.save(batch))
+
+    def abandon(self, batch_id: UUID, reason: str) -> None:
+        """Cancels a batch that cannot go on, saying why; by the system, not a person."""
+        batch = self.roster.get_aggregate(ImportBatch, batch_id, "import batch")
+        batch.cancel("system", reason=reason)
+        self.roster.save(batch)
+
+    # ------------------------------------------------------------------ reading
+
+    def read(self, batch_id: UUID, stream: IO[bytes], limits: Limits) -> Saved | None:
+        """Reviews every row of the file and records the rows with their results; the
+        batch is then IN_REVIEW. None when the batch was not VALIDATING (any more)."""
+        batch = self.roster.get_aggregate(ImportBatch, batch_id, "import batch")
+        if batch.status is not ImportStatus.VALIDATING:
+            return None
+        start = stream.tell()
+        review = Review()
+        review.add(
+            ((row.number, _input(row)) for row in _rows(stream, limits)),
+            cast(KeyOwners, self.roster.recorder),
+        )
+        stream.seek(start)
+        recorded = batch.total_rows
+        rows = (row for row in _rows(stream, limits) if row.number > recorded)
+        for chunk in _chunks(rows, review):
+            numbers = [row.number for row in chunk]
+            batch.record_rows(
+                numbers[0],
+                [_input(row) for row in chunk],
+                [review.result(number) for number in numbers],
+                [review.keys(number) for number in numbers],
+            )
+            self.roster.save(batch)
+        del review
+        batch.finish_review(batch.recorded_counts())
+        return Saved.of(batch.id, self.roster.save(batch))
+
+    # ------------------------------------------------------------------ commit
+
+    def commit_next(self, batch_id: UUID, rows: int = COMMIT_ROWS) -> Saved | None:
+        """Registers the next range of rows, or completes the batch when none is left;
+        None when there is nothing (more) to do."""
+        batch = self.roster.get_aggregate(ImportBatch, batch_id, "import batch")
+        if batch.status is not ImportStatus.COMMITTING:
+            return None
+        if batch.commit_cursor == batch.total_rows:
+            batch.complete()
+            return Saved.of(batch.id, self.roster.save(batch))
+        first = batch.commit_cursor + 1
+        last = min(batch.commit_cursor + rows, batch.total_rows)
+        self.table.catch_up()
+        stored = self.table.rows_between(batch_id, first, last)
+        valid = [row for row in stored if row.status is RowStatus.VALID]
+        created, failed = self._register(batch, valid)
+        batch = self.roster.get_aggregate(ImportBatch, batch_id, "import batch")
+        if batch.commit_cursor != first - 1:
+            return Saved(batch.id, 0)  # another worker recorded this range meanwhile
+        batch.register_rows(first, last, created, failed)
+        return Saved.of(batch.id, self.roster.save(batch))
+
+    def _register(
+        self, batch: ImportBatch, rows: Sequence[StoredRow]
+    ) -> tuple[dict[int, UUID], dict[int, list[RowError]]]:
+        ids = {row.number: ImportBatch.user_id_for(batch.id, row.number) for row in rows}
+        outcomes = self.roster.register_users(
+            [
+                NewUser(
+                    first_name=row.values.first_name,
+                    last_name=row.values.last_name,
+                    email=row.values.email,
+                    username=row.values.username or None,
+                    group_ids=list(group_ids),
+                    permissions=list(permissions),
+                    id=ids[row.number],
+                )
+                for row in rows
+                for group_ids, permissions in [self._access(batch, row.number)]
+            ],
+            actor=batch.committed_by or batch.created_by,
+            source=StatusChangeSource.IMPORT,
+            import_batch_id=batch.id,
+        )
+        created: dict[int, UUID] = {}
+        failed: dict[int, list[RowError]] = {}
+        refused: list[tuple[StoredRow, DomainError]] = []
+        for row, outcome in zip(rows, outcomes, strict=True):
+            if isinstance(outcome, DomainError):
+                refused.append((row, outcome))
+            else:
+                created[row.number] = outcome.id
+        # A row registered before a crash holds its email under its own id: CREATED.
+        owners = cast(KeyOwners, self.roster.recorder).owners(
+            KeyKind.EMAIL, [key for row, _ in refused if (key := row.keys[0]) is not None]
+        )
+        for row, error in refused:
+            if row.keys[0] is not None and owners.get(row.keys[0]) == ids[row.number]:
+                created[row.number] = ids[row.number]
+            else:
+                failed[row.number] = [_row_error(error)]
+        return created, failed
+
+    def _access(self, batch: ImportBatch, row_number: int) -> tuple[list[UUID], list[str]]:
+        if batch.mirrored is not None:
+            return batch.mirrored
+        if batch.access is AccessMode.ASSIGN_GROUPS:
+            return batch.group_ids, []
+        chosen = batch.row_access.get(row_number)
+        return (chosen.group_ids, chosen.permissions) if chosen else ([], [])
+
+
+def _rows(stream: IO[bytes], limits: Limits) -> Iterator[CsvRow]:
+    return iter(open_csv(stream, max_bytes=limits.max_bytes, max_rows=limits.max_rows))
+
+
+def _input(row: CsvRow) -> RowInput:
+    values = row.values
+    return RowInput(
+        first_name=values["first_name"],
+        last_name=values["last_name"],
+        email=values["email"],
+        username=values["username"] or None,
+    )
+
+
+def _chunks(rows: Iterator[CsvRow], review: Review) -> Iterator[list[CsvRow]]:
+    """Rows in chunks of at most CHUNK_ROWS rows and about CHUNK_BYTES of event data."""
+    chunk: list[CsvRow] = []
+    size = 0
+    for row in rows:
+        chunk.append(row)
+        size += _size(row, review.result(row.number))
+        if len(chunk) >= CHUNK_ROWS or size >= CHUNK_BYTES:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+def _size(row: CsvRow, result: RowResult) -> int:
+    """An upper bound of the row's share of the event's JSON: a character outside ASCII
+    may take six bytes (\\uXXXX), and so may a quote or a control character."""
+    texts = [*row.values.values(), *(error.message for error in result.errors)]
+    return sum(_json_size(text) for text in texts) + 40 * len(result.errors) + 80
+
+
+def _json_size(text: str) -> int:
+    return len(text) if text.isascii() and text.isprintable() else 6 * len(text)
+
+
+def _row_error(error: DomainError) -> RowError:
+    column = {
+        "EMAIL_TAKEN": "email",
+        "USERNAME_TAKEN": "username",
+    }.get(error.code)
+    if isinstance(error, InvalidInputError) and error.field:
+        column = _COLUMNS.get(error.field.split("[")[0], column)
+    if isinstance(error, ConflictError):
+        return RowError(column, error.code, f"{error} It was registered after the review.")
+    return RowError(column, error.code, str(error))
+
+
+_COLUMNS = {
+    "firstName": "first_name",
+    "lastName": "last_name",
+    "email": "email",
+    "username": "username",
+}

@@ -1,0 +1,43 @@
+"""The review table as the import's commands read it: the rows of a batch as its events
+left them, kept by a projection (`projections.imports`).
+
+A batch keeps only small state, so the commands that need rows (an edit needs the rows
+that clash with the edited one; the commit needs the rows it registers) read them here,
+after bringing the table up to date with every event stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+from uuid import UUID
+
+from domain.imports.review import RowError, RowInput, RowKeys, RowStatus
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRow:
+    number: int
+    values: RowInput
+    status: RowStatus
+    errors: tuple[RowError, ...]
+    keys: RowKeys
+
+
+class ReviewTable(Protocol):
+    def catch_up(self) -> None:
+        """Brings the table up to date with every event stored so far."""
+        ...
+
+    def rows_numbered(self, batch_id: UUID, numbers: Collection[int]) -> list[StoredRow]: ...
+
+    def rows_holding(
+        self, batch_id: UUID, email_keys: Collection[str], username_keys: Collection[str]
+    ) -> list[StoredRow]:
+        """The rows whose email key or given username's key is one of these."""
+        ...
+
+    def rows_between(self, batch_id: UUID, first: int, last: int) -> Sequence[StoredRow]:
+        """Rows `first`..`last`, in order."""
+        ...

@@ -1,0 +1,168 @@
+"""The import worker: reads uploaded files into their batches and registers committed rows.
+
+It runs as a thread in every server process (unless turned off) and as `roster worker`
+on its own. Each pass brings the review table up to date, takes the oldest batch that
+is VALIDATING or COMMITTING and not leased by another worker, and works on it while a
+heartbeat renews the lease. A worker that dies leaves its lease to run out; the next
+worker resumes the batch where its events end (see `domain.imports.process`).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from uuid import UUID
+
+from domain.errors import DomainError
+from domain.imports.batch import ImportBatch, ImportStatus
+from domain.imports.process import Importer, Limits
+from jobs.leases import Leases
+from jobs.uploads import Uploads
+from projections.database import ReadDatabase
+from projections.follower import Follower
+
+log = logging.getLogger("roster.imports")
+
+#: The longest wait between attempts at a batch whose work keeps failing.
+MAX_BACKOFF_SECONDS = 60.0
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class ImportWorker:
+    def __init__(
+        self,
+        importer: Importer,
+        uploads: Uploads,
+        database: ReadDatabase,
+        read_model: Follower,
+        limits: Limits,
+        *,
+        lease_seconds: float,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.importer = importer
+        self.uploads = uploads
+        self.database = database
+        self.read_model = read_model
+        self.limits = limits
+        self.leases = Leases(database, worker_name(), lease_seconds)
+        self.poll_seconds = poll_seconds
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._failures: dict[UUID, tuple[int, float]] = {}
+
+    # ------------------------------------------------------------------ running
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="import-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def wake(self) -> None:
+        """Looks for work now rather than at the next poll (a batch was committed)."""
+        self._wake.set()
+
+    def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                worked = self.run_once()
+            except Exception:
+                log.exception("The import worker failed; it tries again shortly.")
+                worked = False
+            if not worked:
+                self._wake.wait(self.poll_seconds)
+                self._wake.clear()
+
+    def run_once(self) -> bool:
+        """Works on one batch that needs it; False when none does."""
+        self.read_model.catch_up()
+        for batch_id in self._waiting():
+            if not self._due(batch_id) or not self.leases.claim(batch_id):
+                continue
+            try:
+                with self._heartbeat(batch_id):
+                    self.work_on(batch_id)
+                self._failures.pop(batch_id, None)
+            except Exception:
+                self._failed(batch_id)
+                raise
+            finally:
+                self.leases.release(batch_id)
+            return True
+        return False
+
+    def work_on(self, batch_id: UUID) -> None:
+        batch = self.importer.roster.get_aggregate(ImportBatch, batch_id, "import batch")
+        if batch.status is ImportStatus.VALIDATING:
+            self._read(batch_id)
+        while not self._stopping.is_set() and self.importer.commit_next(batch_id):
+            pass
+
+    def _read(self, batch_id: UUID) -> None:
+        stored = self.uploads.open(batch_id)
+        if stored is None:
+            self.importer.abandon(
+                batch_id, "The uploaded file was lost before it was read; upload it again."
+            )
+            return
+        try:
+            self.importer.read(batch_id, io.BufferedReader(stored, 256 * 1024), self.limits)
+        except DomainError as error:
+            # The file was checked whole when it was uploaded: it cannot be refused now.
+            log.error("Batch %s could not be read: %s", batch_id, error)
+            self.importer.abandon(batch_id, f"The file could not be read: {error}")
+        self.uploads.forget(batch_id)
+
+    # ------------------------------------------------------------------ internals
+
+    def _waiting(self) -> list[UUID]:
+        with self.database.reading() as cursor:
+            cursor.execute(
+                "SELECT id FROM import_batches WHERE status IN ('VALIDATING', 'COMMITTING')"
+                " ORDER BY seq"
+            )
+            return [UUID(row["id"]) for row in cursor.fetchall()]
+
+    @contextmanager
+    def _heartbeat(self, batch_id: UUID) -> Iterator[None]:
+        done = threading.Event()
+
+        def renew() -> None:
+            while not done.wait(self.leases.seconds / 3):
+                try:
+                    self.leases.claim(batch_id)
+                except Exception:
+                    log.exception("Could not renew the lease on batch %s.", batch_id)
+
+        beat = threading.Thread(target=renew, name="import-lease", daemon=True)
+        beat.start()
+        try:
+            yield
+        finally:
+            done.set()
+            beat.join()
+
+    def _due(self, batch_id: UUID) -> bool:
+        failures = self._failures.get(batch_id)
+        return failures is None or time.monotonic() >= failures[1]
+
+    def _failed(self, batch_id: UUID) -> None:
+        count = self._failures.get(batch_id, (0, 0.0))[0] + 1
+        delay = min(MAX_BACKOFF_SECONDS, self.poll_seconds * 2**count)
+        self._failures[batch_id] = (count, time.monotonic() + delay)
