@@ -1,4 +1,5 @@
-"""The `roster` command: local tokens, read-model rebuilds, and the development server."""
+"""The `roster` command: local tokens, read-model rebuilds, import workers, and the
+development server."""
 
 from __future__ import annotations
 
@@ -44,6 +45,13 @@ def _parser() -> argparse.ArgumentParser:
     rebuild = actions.add_parser("rebuild", help="rebuild every read model from the events")
     rebuild.set_defaults(run=_rebuild)
 
+    worker = commands.add_parser(
+        "worker",
+        help="run import work (reading files, registering rows) in this process, "
+        "beside or instead of the servers' own workers",
+    )
+    worker.set_defaults(run=_worker)
+
     serve = commands.add_parser(
         "serve", help="run the server for local use (generates a secret, prints a token)"
     )
@@ -70,6 +78,27 @@ def _rebuild(args: argparse.Namespace) -> int:
     finally:
         services.close()
     print(f"Read models rebuilt from {position} events.")
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from bootstrap import build_services
+
+    services = build_services(Settings.from_env())
+    stopping = threading.Event()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signal_number, lambda *_: stopping.set())
+    services.worker.start()
+    print(f"Import worker on {services.settings.store.url} ({services.worker.leases.owner}).")
+    try:
+        while not stopping.wait(1):
+            pass
+    finally:
+        services.worker.stop()
+        services.close()
     return 0
 
 
