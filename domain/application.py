@@ -54,6 +54,9 @@ class NewUser:
     #: The new user's id when the caller must know it in advance (an import row's);
     #: a second registration with the same id is refused by the event store.
     id: UUID | None = None
+    #: The names, email and username are as `values` parses them already (an import row
+    #: reviewed with the same rules): they are not parsed again.
+    kept: bool = False
 
 
 @dataclass(frozen=True)
@@ -186,10 +189,18 @@ class Roster(Application[UUID]):
         lookup: KeyLookup,
     ) -> tuple[User, list[UniqueKey]]:
         """Checks a registration and builds the user with its unique keys."""
-        first_name = values.parse_name(new.first_name, field="firstName")
-        last_name = values.parse_name(new.last_name, field="lastName")
-        email = values.parse_email(new.email)
-        given = values.parse_username(new.username) if new.username is not None else None
+        if new.kept:
+            first_name, last_name, email, given = (
+                new.first_name,
+                new.last_name,
+                new.email,
+                new.username,
+            )
+        else:
+            first_name = values.parse_name(new.first_name, field="firstName")
+            last_name = values.parse_name(new.last_name, field="lastName")
+            email = values.parse_email(new.email)
+            given = values.parse_username(new.username) if new.username is not None else None
         permissions = values.parse_permissions(new.permissions)
         if lookup.known_groups.issuperset(new.group_ids):
             group_ids = sorted(set(new.group_ids), key=str)

@@ -111,8 +111,7 @@ class ImportWorker:
         batch = self.importer.roster.get_aggregate(ImportBatch, batch_id, "import batch")
         if batch.status is ImportStatus.VALIDATING:
             self._read(batch_id)
-        while not self._stopping.is_set() and self.importer.commit_next(batch_id):
-            pass
+        self.importer.commit(batch_id, go_on=lambda: not self._stopping.is_set())
 
     def _read(self, batch_id: UUID) -> None:
         stored = self.uploads.open(batch_id)

@@ -49,7 +49,8 @@ class ImportCommands:
             new_keys=[(checked.email_key(), checked.username_key())],
         )
         keys = outcome.keys.get(row_number, (checked.email_key(), checked.username_key()))
-        batch.correct_row(row_number, row, outcome.changes, outcome.counts, actor, keys)
+        kept = checked.kept(row)
+        batch.correct_row(row_number, kept, outcome.changes, outcome.counts, actor, keys)
         return Saved.of(batch.id, self.roster.save(batch))
 
     @retried_on_conflict

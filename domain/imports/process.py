@@ -6,7 +6,7 @@ next, and to give the same outcome as one uninterrupted run:
 - `read` skips the rows the batch recorded already. Their results were recorded whole
   and the file has not changed, so the rows still to record clash with them exactly
   as before; the counts are the batch's own sums of what it recorded.
-- `commit_next` registers the rows after the batch's commit cursor, each as the user
+- `commit` registers the rows after the batch's commit cursor, each as the user
   `ImportBatch.user_id_for(batch, row)`. A row whose user was registered before the
   crash is refused by the store (its email is held by that very id) and is recorded
   as CREATED, never registered twice.
@@ -17,10 +17,12 @@ workers that ran the same step at once would simply see one of their saves refus
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, cast
 from uuid import UUID, uuid4
+
+from eventsourcing.persistence import IntegrityError
 
 from domain.application import NewUser, Roster, Saved
 from domain.errors import ConflictError, DomainError, InvalidInputError
@@ -91,7 +93,7 @@ class Importer:
             numbers = [row.number for row in chunk]
             batch.record_rows(
                 numbers[0],
-                [_input(row) for row in chunk],
+                [review.kept(row.number, _input(row)) for row in chunk],
                 [review.result(number) for number in numbers],
                 [review.keys(number) for number in numbers],
             )
@@ -102,26 +104,41 @@ class Importer:
 
     # ------------------------------------------------------------------ commit
 
-    def commit_next(self, batch_id: UUID, rows: int = COMMIT_ROWS) -> Saved | None:
-        """Registers the next range of rows, or completes the batch when none is left;
-        None when there is nothing (more) to do."""
+    def commit(
+        self, batch_id: UUID, *, rows: int = COMMIT_ROWS, go_on: Callable[[], bool] = lambda: True
+    ) -> None:
+        """Registers the rows after the commit cursor, a range at a time, then completes
+        the batch; stops early when `go_on()` turns false or the batch is cancelled."""
         batch = self.roster.get_aggregate(ImportBatch, batch_id, "import batch")
-        if batch.status is not ImportStatus.COMMITTING:
-            return None
+        self.table.catch_up()  # the rows as the commit found them
+        while batch.status is ImportStatus.COMMITTING and go_on():
+            batch = self._commit_range(batch, rows)
+
+    def _commit_range(self, batch: ImportBatch, rows: int) -> ImportBatch:
+        """The batch after registering its next range of rows (or completing it)."""
         if batch.commit_cursor == batch.total_rows:
             batch.complete()
-            return Saved.of(batch.id, self.roster.save(batch))
+            self.roster.save(batch)
+            return batch
         first = batch.commit_cursor + 1
         last = min(batch.commit_cursor + rows, batch.total_rows)
-        self.table.catch_up()
-        stored = self.table.rows_between(batch_id, first, last)
+        stored = self.table.rows_between(batch.id, first, last)
         valid = [row for row in stored if row.status is RowStatus.VALID]
         created, failed = self._register(batch, valid)
-        batch = self.roster.get_aggregate(ImportBatch, batch_id, "import batch")
-        if batch.commit_cursor != first - 1:
-            return Saved(batch.id, 0)  # another worker recorded this range meanwhile
-        batch.register_rows(first, last, created, failed)
-        return Saved.of(batch.id, self.roster.save(batch))
+        try:
+            batch.register_rows(first, last, created, failed)
+            self.roster.save(batch)
+            return batch
+        except IntegrityError:
+            # Changed meanwhile: cancelled (the range is still recorded, its users exist),
+            # or another worker recorded the range already.
+            batch = self.roster.get_aggregate(ImportBatch, batch.id, "import batch")
+            if batch.commit_cursor == first - 1 and (
+                batch.status is ImportStatus.COMMITTING or batch.in_flight
+            ):
+                batch.register_rows(first, last, created, failed)
+                self.roster.save(batch)
+            return batch
 
     def _register(
         self, batch: ImportBatch, rows: Sequence[StoredRow]
@@ -137,6 +154,7 @@ class Importer:
                     group_ids=list(group_ids),
                     permissions=list(permissions),
                     id=ids[row.number],
+                    kept=True,  # a VALID row's values are as the review's checks kept them
                 )
                 for row in rows
                 for group_ids, permissions in [self._access(batch, row.number)]

@@ -165,6 +165,10 @@ class Review:
         row = entry.checked.clean() if entry.status is RowStatus.VALID else None
         return RowResult(entry.status, errors, row)
 
+    def kept(self, row_number: int, typed: RowInput) -> RowInput:
+        """The row as typed, with every good column as the review keeps it."""
+        return self._entry_of(row_number, field="rowNumber").checked.kept(typed)
+
     def keys(self, row_number: int) -> RowKeys:
         """The row's email key and given username's key, by which it clashes with others."""
         entry = self._entry_of(row_number, field="rowNumber")

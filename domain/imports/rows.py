@@ -78,6 +78,16 @@ class CheckedRow:
             return None
         return CleanRow(first_name, last_name, email, self.username)
 
+    def kept(self, typed: RowInput) -> RowInput:
+        """The row as the review table shows it: each column as kept where it is good
+        (trimmed, NFC), as typed where it is at fault, so the reviewer sees what to fix."""
+        return RowInput(
+            first_name=typed.first_name if self.first_name is None else self.first_name,
+            last_name=typed.last_name if self.last_name is None else self.last_name,
+            email=typed.email if self.email is None else self.email,
+            username=self.username if self.username is not None else (typed.username or None),
+        )
+
     def email_key(self) -> str | None:
         return None if self.email is None else _same(self.email, values.email_key(self.email))
 
