@@ -8,12 +8,15 @@ one transaction before the batch exists (a crash leaves no batch without its fil
 from __future__ import annotations
 
 import io
+import time
 from typing import IO
 from uuid import UUID
 
 from projections.database import ReadDatabase
 
 PART_BYTES = 1024 * 1024
+#: A file kept this long without a batch that is still reading it is deleted.
+SWEEP_AFTER_SECONDS = 3600.0
 
 
 class Uploads:
@@ -22,12 +25,14 @@ class Uploads:
 
     def keep(self, batch_id: UUID, stream: IO[bytes]) -> None:
         """Stores the stream from its current position to its end."""
+        now = time.time()
         with self.database.writing() as cursor:
             part = 0
             while data := stream.read(PART_BYTES):
                 cursor.execute(
-                    "INSERT INTO import_uploads (batch_id, part, data) VALUES (%s, %s, %s)",
-                    (str(batch_id), part, data),
+                    "INSERT INTO import_uploads (batch_id, part, data, kept_at)"
+                    " VALUES (%s, %s, %s, %s)",
+                    (str(batch_id), part, data, now),
                 )
                 part += 1
 
@@ -46,10 +51,15 @@ class Uploads:
         with self.database.writing() as cursor:
             cursor.execute("DELETE FROM import_uploads WHERE batch_id = %s", (str(batch_id),))
 
-    def batches(self) -> set[str]:
-        with self.database.reading() as cursor:
-            cursor.execute("SELECT DISTINCT batch_id FROM import_uploads")
-            return {row["batch_id"] for row in cursor.fetchall()}
+    def sweep(self, older_than: float = SWEEP_AFTER_SECONDS) -> None:
+        """Deletes files no batch will read: kept for a batch that was never started
+        (a crash between the two writes) or that is no longer VALIDATING (cancelled)."""
+        with self.database.writing() as cursor:
+            cursor.execute(
+                "DELETE FROM import_uploads WHERE kept_at < %s AND batch_id NOT IN"
+                " (SELECT id FROM import_batches WHERE status = 'VALIDATING')",
+                (time.time() - older_than,),
+            )
 
 
 class StoredFile(io.RawIOBase):

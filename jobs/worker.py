@@ -32,6 +32,8 @@ log = logging.getLogger("roster.imports")
 
 #: The longest wait between attempts at a batch whose work keeps failing.
 MAX_BACKOFF_SECONDS = 60.0
+#: How often files that no batch will read are looked for (see Uploads.sweep).
+SWEEP_EVERY_SECONDS = 600.0
 
 
 def worker_name() -> str:
@@ -61,6 +63,7 @@ class ImportWorker:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._failures: dict[UUID, tuple[int, float]] = {}
+        self._next_sweep = 0.0
 
     # ------------------------------------------------------------------ running
 
@@ -92,6 +95,9 @@ class ImportWorker:
     def run_once(self) -> bool:
         """Works on one batch that needs it; False when none does."""
         self.read_model.catch_up()
+        if time.monotonic() >= self._next_sweep:
+            self.uploads.sweep()
+            self._next_sweep = time.monotonic() + SWEEP_EVERY_SECONDS
         for batch_id in self._waiting():
             if not self._due(batch_id) or not self.leases.claim(batch_id):
                 continue

@@ -89,18 +89,26 @@ class Importer:
         stream.seek(start)
         recorded = batch.total_rows
         rows = (row for row in _rows(stream, limits) if row.number > recorded)
-        for chunk in _chunks(rows, review):
-            numbers = [row.number for row in chunk]
-            batch.record_rows(
-                numbers[0],
-                [review.kept(row.number, _input(row)) for row in chunk],
-                [review.result(number) for number in numbers],
-                [review.keys(number) for number in numbers],
-            )
-            self.roster.save(batch)
-        del review
-        batch.finish_review(batch.recorded_counts())
-        return Saved.of(batch.id, self.roster.save(batch))
+        try:
+            for chunk in _chunks(rows, review):
+                numbers = [row.number for row in chunk]
+                batch.record_rows(
+                    numbers[0],
+                    [review.kept(row.number, _input(row)) for row in chunk],
+                    [review.result(number) for number in numbers],
+                    [review.keys(number) for number in numbers],
+                )
+                self.roster.save(batch)
+            del review
+            batch.finish_review(batch.recorded_counts())
+            return Saved.of(batch.id, self.roster.save(batch))
+        except IntegrityError:
+            # Changed under our feet: cancelled while we read (then stop), or read by
+            # another worker meanwhile (then it is that worker's to finish).
+            batch = self.roster.get_aggregate(ImportBatch, batch_id, "import batch")
+            if batch.status is ImportStatus.VALIDATING:
+                raise
+            return None
 
     # ------------------------------------------------------------------ commit
 

@@ -97,6 +97,7 @@ CREATE TABLE IF NOT EXISTS import_uploads (
     batch_id TEXT NOT NULL,
     part INTEGER NOT NULL,
     data BYTEA NOT NULL,
+    kept_at DOUBLE PRECISION NOT NULL,
     PRIMARY KEY (batch_id, part)
 );
 CREATE TABLE IF NOT EXISTS import_leases (

@@ -98,6 +98,7 @@ CREATE TABLE IF NOT EXISTS import_uploads (
     batch_id TEXT NOT NULL,
     part INTEGER NOT NULL,
     data BLOB NOT NULL,
+    kept_at REAL NOT NULL,
     PRIMARY KEY (batch_id, part)
 );
 CREATE TABLE IF NOT EXISTS import_leases (
