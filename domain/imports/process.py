@@ -28,7 +28,7 @@ from domain.application import NewUser, Roster, Saved
 from domain.errors import ConflictError, DomainError, InvalidInputError
 from domain.imports.batch import AccessMode, ImportBatch, ImportStatus
 from domain.imports.reading import MAX_BYTES, MAX_ROWS, CsvRow, open_csv
-from domain.imports.review import Review, RowError, RowInput, RowResult, RowStatus
+from domain.imports.review import Review, RowError, RowInput, RowKeys, RowResult, RowStatus
 from domain.imports.table import ReviewTable, StoredRow
 from domain.statuses import StatusChangeSource
 from domain.uniqueness import KeyKind, KeyOwners
@@ -91,12 +91,11 @@ class Importer:
         rows = (row for row in _rows(stream, limits) if row.number > recorded)
         try:
             for chunk in _chunks(rows, review):
-                numbers = [row.number for row in chunk]
                 batch.record_rows(
-                    numbers[0],
-                    [review.kept(row.number, _input(row)) for row in chunk],
-                    [review.result(number) for number in numbers],
-                    [review.keys(number) for number in numbers],
+                    chunk[0].number,
+                    [line.row for line in chunk],
+                    [line.result for line in chunk],
+                    [line.keys for line in chunk],
                 )
                 self.roster.save(batch)
             del review
@@ -213,13 +212,29 @@ def _input(row: CsvRow) -> RowInput:
     )
 
 
-def _chunks(rows: Iterator[CsvRow], review: Review) -> Iterator[list[CsvRow]]:
+@dataclass(frozen=True, slots=True)
+class _Line:
+    """A row as its RowsRead event records it."""
+
+    number: int
+    row: RowInput
+    result: RowResult
+    keys: RowKeys
+
+
+def _chunks(rows: Iterator[CsvRow], review: Review) -> Iterator[list[_Line]]:
     """Rows in chunks of at most CHUNK_ROWS rows and about CHUNK_BYTES of event data."""
-    chunk: list[CsvRow] = []
+    chunk: list[_Line] = []
     size = 0
     for row in rows:
-        chunk.append(row)
-        size += _size(row, review.result(row.number))
+        line = _Line(
+            row.number,
+            review.kept(row.number, _input(row)),
+            review.result(row.number),
+            review.keys(row.number),
+        )
+        chunk.append(line)
+        size += _size(line)
         if len(chunk) >= CHUNK_ROWS or size >= CHUNK_BYTES:
             yield chunk
             chunk, size = [], 0
@@ -227,15 +242,14 @@ def _chunks(rows: Iterator[CsvRow], review: Review) -> Iterator[list[CsvRow]]:
         yield chunk
 
 
-def _size(row: CsvRow, result: RowResult) -> int:
+def _size(line: _Line) -> int:
     """An upper bound of the row's share of the event's JSON: a character outside ASCII
     may take six bytes (\\uXXXX), and so may a quote or a control character."""
-    texts = [*row.values.values(), *(error.message for error in result.errors)]
-    return sum(_json_size(text) for text in texts) + 40 * len(result.errors) + 80
-
-
-def _json_size(text: str) -> int:
-    return len(text) if text.isascii() and text.isprintable() else 6 * len(text)
+    row, errors = line.row, line.result.errors
+    text = f"{row.first_name}{row.last_name}{row.email}{row.username or ''}"
+    text += "".join(error.message for error in errors)
+    size = len(text) if text.isascii() and text.isprintable() and '"' not in text else 6 * len(text)
+    return size + 40 * len(errors) + 2 * len(row.email) + 120  # keys, codes, punctuation
 
 
 def _row_error(error: DomainError) -> RowError:
