@@ -42,14 +42,14 @@ class Intake:
         batch_id = uuid.uuid4()
         if rows > self.inline_rows:
             self.uploads.keep(batch_id, stream)
-            saved = self.importer.start(filename, actor=actor, batch_id=batch_id)
+            saved = self.importer.start(filename, actor=actor, batch_id=batch_id, rows=rows)
             self.on_kept()
             return saved
         # Read here: a lease keeps the workers off the batch meanwhile.
         lease = Leases(self.uploads.database, worker_name(), self.lease_seconds)
         lease.claim(batch_id)
         try:
-            self.importer.start(filename, actor=actor, batch_id=batch_id)
+            self.importer.start(filename, actor=actor, batch_id=batch_id, rows=rows)
             read = self.importer.read(batch_id, stream, self.limits)
             assert read is not None, "a batch just started is VALIDATING"
             return read

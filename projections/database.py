@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
 import psycopg
 from psycopg.rows import dict_row
@@ -38,9 +38,37 @@ class ReadDatabase(Protocol):
     def close(self) -> None: ...
 
 
+#: Raise it whenever a table of sql/*.sql changes: at start-up, tables of another
+#: version are dropped and made anew, and the read models are rebuilt from the events.
+READ_MODEL_VERSION = 2
+_TABLE = re.compile(r"CREATE (?:VIRTUAL )?TABLE IF NOT EXISTS (\w+)")
+
+
 def schema_statements(dialect: Dialect) -> list[str]:
     text = resources.files("projections").joinpath(f"sql/{dialect}.sql").read_text()
     return [s.strip() for s in text.split(";\n") if s.strip()]
+
+
+def create_tables(cursor: Cursor, dialect: Dialect) -> None:
+    """The read-model tables of this version, in one transaction. Tables of another
+    version (or of none: before versions were kept) are dropped first; their read
+    models are then empty at position 0, so followers rebuild them from the events.
+    The event store's own tables are not touched."""
+    statements = schema_statements(dialect)
+    cursor.execute("CREATE TABLE IF NOT EXISTS read_model_version (version INTEGER NOT NULL)")
+    cursor.execute("SELECT version FROM read_model_version")
+    found = cursor.fetchone()
+    if found is None or int(found["version"]) != READ_MODEL_VERSION:
+        cascade = " CASCADE" if dialect == "postgres" else ""
+        for statement in reversed(statements):
+            if table := _TABLE.match(statement):
+                cursor.execute(f"DROP TABLE IF EXISTS {table.group(1)}{cascade}")
+        cursor.execute("DELETE FROM read_model_version")
+        cursor.execute(
+            "INSERT INTO read_model_version (version) VALUES (%s)", (READ_MODEL_VERSION,)
+        )
+    for statement in statements:
+        cursor.execute(statement)
 
 
 class SQLiteCursor:
@@ -121,8 +149,7 @@ class SQLiteDatabase:
 
     def create_tables(self) -> None:
         with self.writing() as cursor:
-            for statement in schema_statements("sqlite"):
-                cursor.execute(statement)
+            create_tables(cursor, "sqlite")
 
     def close(self) -> None:
         while True:
@@ -170,8 +197,7 @@ class PostgresDatabase:
         with self.writing() as cursor:
             # Two processes starting at once must not both create the tables.
             cursor.execute("SELECT pg_advisory_xact_lock(7283391)")
-            for statement in schema_statements("postgres"):
-                cursor.execute(statement)
+            create_tables(cast(Cursor, cursor), "postgres")
 
     def close(self) -> None:
         self.pool.close()

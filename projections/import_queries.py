@@ -100,7 +100,7 @@ def count_rows(cursor: Cursor, batch_id: str, statuses: tuple[str, ...]) -> int:
 def _batch(row: dict[str, Any]) -> BatchRow:
     created_at = from_iso(row["created_at"])
     assert created_at is not None
-    names = ("total", "valid", "invalid", "excluded", "processed", "created", "failed")
+    names = ("total", "validated", "valid", "invalid", "excluded", "processed", "created", "failed")
     return BatchRow(
         id=row["id"],
         seq=int(row["seq"]),

@@ -49,14 +49,15 @@ class ImportView:
     def _started(self, cursor: Cursor, event: Any, position: int) -> None:
         cursor.execute(
             "INSERT INTO import_batches (id, seq, filename, created_by, created_at, status,"
-            " total, valid, invalid, excluded, processed, created, failed)"
-            " VALUES (%s, %s, %s, %s, %s, 'VALIDATING', 0, 0, 0, 0, 0, 0, 0)",
+            " total, validated, valid, invalid, excluded, processed, created, failed)"
+            " VALUES (%s, %s, %s, %s, %s, 'VALIDATING', %s, 0, 0, 0, 0, 0, 0, 0)",
             (
                 str(event.originator_id),
                 position,
                 event.filename,
                 event.created_by,
                 iso(event.timestamp),
+                event.rows or 0,
             ),
         )
 
@@ -81,10 +82,12 @@ class ImportView:
             ],
         )
         valid = sum(result["status"] == "VALID" for result in event.results)
+        n = len(event.rows)
         cursor.execute(
-            "UPDATE import_batches SET total = total + %s, valid = valid + %s,"
-            " invalid = invalid + %s WHERE id = %s",
-            (len(event.rows), valid, len(event.rows) - valid, batch_id),
+            "UPDATE import_batches SET validated = validated + %s,"
+            " total = CASE WHEN total < validated + %s THEN validated + %s ELSE total END,"
+            " valid = valid + %s, invalid = invalid + %s WHERE id = %s",
+            (n, n, n, valid, n - valid, batch_id),
         )
 
     def _counted(self, cursor: Cursor, batch_id: str, event: Any) -> None:

@@ -59,6 +59,8 @@ class ImportBatch(Aggregate):
     class Started(Aggregate.Created):
         filename: str
         created_by: str
+        #: The data rows the file was found to have when it was uploaded, if known.
+        rows: int | None = None
 
     class RowsRead(Aggregate.Event):
         """Rows `first_row`.. as read, with their results once every row was reviewed, and
@@ -207,7 +209,7 @@ class ImportBatch(Aggregate):
             return batch
 
     @event(Started)
-    def __init__(self, filename: str, created_by: str) -> None:
+    def __init__(self, filename: str, created_by: str, rows: int | None = None) -> None:
         self.filename = filename
         self.created_by = created_by
         self.status = ImportStatus.VALIDATING
@@ -226,9 +228,13 @@ class ImportBatch(Aggregate):
         self.in_flight = False
 
     @classmethod
-    def started(cls, batch_id: UUID, *, filename: str, created_by: str) -> ImportBatch:
+    def started(
+        cls, batch_id: UUID, *, filename: str, created_by: str, rows: int | None = None
+    ) -> ImportBatch:
         """A new batch with an id chosen beforehand (its file is stored under that id)."""
-        return cls._create(cls.Started, id=batch_id, filename=filename, created_by=created_by)
+        return cls._create(
+            cls.Started, id=batch_id, filename=filename, created_by=created_by, rows=rows
+        )
 
     @staticmethod
     def user_id_for(batch_id: UUID, row_number: int) -> UUID:

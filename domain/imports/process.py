@@ -61,9 +61,18 @@ class Importer:
         self.roster = roster
         self.table = table
 
-    def start(self, filename: str, *, actor: str, batch_id: UUID | None = None) -> Saved:
-        """A new batch, VALIDATING; `read` gives it its rows."""
-        batch = ImportBatch.started(batch_id or uuid4(), filename=filename, created_by=actor)
+    def start(
+        self,
+        filename: str,
+        *,
+        actor: str,
+        batch_id: UUID | None = None,
+        rows: int | None = None,
+    ) -> Saved:
+        """A new batch, VALIDATING, of a file of `rows` data rows; `read` gives it its rows."""
+        batch = ImportBatch.started(
+            batch_id or uuid4(), filename=filename, created_by=actor, rows=rows
+        )
         return Saved.of(batch.id, self.roster.save(batch))
 
     def abandon(self, batch_id: UUID, reason: str) -> None:

@@ -66,6 +66,7 @@ CREATE TABLE IF NOT EXISTS import_batches (
     created_at TEXT NOT NULL,
     status TEXT COLLATE "C" NOT NULL,
     total INTEGER NOT NULL,
+    validated INTEGER NOT NULL,
     valid INTEGER NOT NULL,
     invalid INTEGER NOT NULL,
     excluded INTEGER NOT NULL,

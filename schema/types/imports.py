@@ -199,12 +199,11 @@ class ImportProgress:
     @classmethod
     def from_row(cls, row: BatchRow) -> ImportProgress:
         counts = row.counts
-        reviewed = row.status != "VALIDATING"
         return cls(
             batch_id=strawberry.ID(row.id),
             status=ImportStatus(row.status),
             total=counts["total"],
-            validated=counts["total"] if reviewed else 0,
+            validated=counts["validated"],
             valid=counts["valid"],
             invalid=counts["invalid"],
             excluded=counts["excluded"],
