@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import itertools
+import random
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -32,8 +34,10 @@ from domain.users import User
 A = TypeVar("A", bound=Aggregate)
 P = ParamSpec("P")
 
-#: How often a command on an existing aggregate is retried after a concurrent change.
-MAX_CONFLICT_RETRIES = 5
+#: How often a command on an existing aggregate is tried when other writers keep
+#: changing it first, and the longest pause between two tries (seconds, jittered).
+MAX_CONFLICT_TRIES = 30
+MAX_CONFLICT_PAUSE = 0.2
 
 #: How often a registration retries when a derived username is claimed under its feet.
 MAX_USERNAME_RACES = 100
@@ -81,11 +85,14 @@ def retried_on_conflict(command: Callable[P, Saved]) -> Callable[P, Saved]:
 
     @functools.wraps(command)
     def retried(*args: P.args, **kwargs: P.kwargs) -> Saved:
-        for _ in range(MAX_CONFLICT_RETRIES - 1):
+        for attempt in range(MAX_CONFLICT_TRIES - 1):
             try:
                 return command(*args, **kwargs)
             except IntegrityError:
-                continue
+                # Many writers on one aggregate (reviewers editing one batch): back off
+                # at random, so that they do not collide again in lockstep.
+                pause = min(MAX_CONFLICT_PAUSE, 0.002 * 2**attempt)
+                time.sleep(random.uniform(0, pause))  # noqa: S311 - jitter, not a secret
         return command(*args, **kwargs)
 
     return retried

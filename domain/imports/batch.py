@@ -421,6 +421,11 @@ class ImportBatch(Aggregate):
         """InvalidInput (UNKNOWN_ROW) for a row number the file does not have."""
         self._check_rows(row_numbers, field=field)
 
+    def check_row(self, row_number: int, *, field: str) -> None:
+        """InvalidInput (UNKNOWN_ROW) naming `field` when the file has no such row."""
+        if not 1 <= row_number <= self.total_rows:
+            raise _unknown_row(row_number, field)
+
     def _require(self, wanted: ImportStatus, rule: str) -> None:
         if self.status is not wanted:
             raise InvalidStateError(f"This batch is {self.status}; {rule} while it is {wanted}.")
@@ -452,13 +457,16 @@ class ImportBatch(Aggregate):
 
     def _check_rows(self, row_numbers: Sequence[int], *, field: str) -> None:
         for index, number in enumerate(row_numbers):
-            if not 1 <= number <= self.total_rows:
-                raise InvalidInputError(
-                    f"There is no row {number} in this import; use a row number of its review.",
-                    field=f"{field}[{index}]",
-                    code="UNKNOWN_ROW",
-                )
+            self.check_row(number, field=f"{field}[{index}]")
 
     def _check_counts(self, counts: ReviewCounts) -> None:
         if counts.valid + counts.invalid + counts.excluded != self.total_rows:
             raise ValueError(f"The counts do not add up to the {self.total_rows} rows read.")
+
+
+def _unknown_row(number: int, field: str) -> InvalidInputError:
+    return InvalidInputError(
+        f"There is no row {number} in this import; use a row number of its review.",
+        field=field,
+        code="UNKNOWN_ROW",
+    )

@@ -37,7 +37,7 @@ class ImportCommands:
     def correct_row(self, batch_id: UUID, row_number: int, row: RowInput, *, actor: str) -> Saved:
         """Replaces a row by its correction, validated again with its clashes."""
         batch = self._batch_in_review(batch_id)
-        batch.check_rows([row_number], field="rowNumber")
+        batch.check_row(row_number, field="rowNumber")
         registered = cast(UniqueKeys, self.roster.recorder)
         checked = check_columns(row)
         outcome = work_out(

@@ -8,9 +8,10 @@ every row sharing a key with a row of A (call it B) gives A's results exactly, b
 and after the edit. Rows of B outside A keep their result, so the difference of the
 small review's counts is the difference of the whole batch's.
 
-The keys registered already come from the stored rows' own EMAIL_TAKEN and
-USERNAME_TAKEN errors, so the small review agrees with the recorded one; only a
-corrected row is looked up in the store afresh.
+The keys registered already come from each stored row's own EMAIL_TAKEN and
+USERNAME_TAKEN errors (rows sharing a key may have been reviewed at different times,
+before and after its registration), so the small review agrees with the recorded one;
+only a corrected row is looked up in the store afresh.
 """
 
 from __future__ import annotations
@@ -47,7 +48,10 @@ def work_out(
     around = _holders(table, batch_id, [row.keys for row in near], ())
     every = {row.number: row for row in [*rows.values(), *near, *around]}
     review = Review()
-    review.add(((n, every[n].values) for n in sorted(every)), _held(every.values()))
+    for number in sorted(every):
+        # Each row with the registered keys its own review found: another row's
+        # EMAIL_TAKEN says nothing of a row whose review found its key free.
+        review.add([(number, every[number].values)], _held([every[number]]))
     review.exclude([n for n, row in every.items() if row.status is RowStatus.EXCLUDED])
     before = review.counts()
     changed = edit(review)
