@@ -58,7 +58,9 @@ def parse_id(value: str, *, field: str, noun: str) -> UUID:
         return UUID(str(value))
     except ValueError:
         raise InvalidInputError(
-            f"'{value}' is not a {noun} id: ids are UUIDs.", field=field, code="INVALID_ID"
+            f"'{value}' is not {_article(noun)} {noun} id: ids are UUIDs.",
+            field=field,
+            code="INVALID_ID",
         ) from None
 
 
@@ -71,3 +73,7 @@ def page_size(first: int | None, *, default: int, maximum: int = 500) -> int:
             argument="first",
         )
     return first
+
+
+def _article(noun: str) -> str:
+    return "an" if noun[:1].lower() in "aeiou" else "a"

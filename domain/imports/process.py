@@ -128,6 +128,10 @@ class Importer:
         batch = self.roster.get_aggregate(ImportBatch, batch_id, "import batch")
         self.table.catch_up()  # the rows as the commit found them
         while batch.status is ImportStatus.COMMITTING and go_on():
+            if self.roster.recorder.select_events(batch.id, gt=batch.version, limit=1):
+                # Changed by someone else (a cancel): see how before the next range.
+                batch = self.roster.get_aggregate(ImportBatch, batch_id, "import batch")
+                continue
             batch = self._commit_range(batch, rows)
 
     def _commit_range(self, batch: ImportBatch, rows: int) -> ImportBatch:
