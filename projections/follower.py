@@ -11,12 +11,23 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
 from projections.database import Cursor, ReadDatabase
+
+#: About how much stored event state one pass reads at most.
+MAX_BATCH_BYTES = 16 * 1024 * 1024
+
+
+@runtime_checkable
+class NotificationSizes(Protocol):
+    def notifications_within(self, start: int, limit: int, max_bytes: int) -> int | None:
+        """The id of the last of the next `limit` notifications after `start` whose states
+        stay within `max_bytes` together (the first in any case); None if there are none."""
+        ...
 
 
 class View(Protocol):
@@ -106,8 +117,16 @@ class Follower:
         return notifications[-1].id if notifications else None
 
     def _select_after(self, position: int) -> Sequence[Notification]:
-        return self.application.recorder.select_notifications(
-            start=position, limit=self.batch_size, inclusive_of_start=False
+        """The next events: up to batch_size of them, and about MAX_BATCH_BYTES of stored
+        state (an import's row events are large: a thousand would be half a gigabyte)."""
+        recorder = self.application.recorder
+        stop = None
+        if isinstance(recorder, NotificationSizes):
+            stop = recorder.notifications_within(position, self.batch_size, MAX_BATCH_BYTES)
+            if stop is None:
+                return []
+        return recorder.select_notifications(
+            start=position, limit=self.batch_size, stop=stop, inclusive_of_start=False
         )
 
     def _apply(self, cursor: Cursor, notifications: Sequence[Notification]) -> None:

@@ -73,6 +73,16 @@ class SQLiteRosterRecorder(SQLiteApplicationRecorder):
                 found.update((row["key"], UUID(row["owner_id"])) for row in c.fetchall())
         return found
 
+    def notifications_within(self, start: int, limit: int, max_bytes: int) -> int | None:
+        """See `NotificationSizes`."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid AS id, length(state) AS size FROM {self.events_table_name}"
+                " WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                (start, limit),
+            )
+            return _last_within([(row["id"], row["size"]) for row in c.fetchall()], max_bytes)
+
 
 class PostgresRosterRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
@@ -126,3 +136,27 @@ class PostgresRosterRecorder(PostgresApplicationRecorder):
                 )
                 found.update((row["key"], UUID(row["owner_id"])) for row in curs.fetchall())
         return found
+
+    def notifications_within(self, start: int, limit: int, max_bytes: int) -> int | None:
+        """See `NotificationSizes`."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL(
+                    "SELECT notification_id AS id, octet_length(state) AS size FROM {}"
+                    " WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+                ).format(Identifier(self.datastore.schema, self.events_table_name)),
+                (start, limit),
+            )
+            return _last_within([(row["id"], row["size"]) for row in curs.fetchall()], max_bytes)
+
+
+def _last_within(sizes: Sequence[tuple[int, int]], max_bytes: int) -> int | None:
+    """The last id whose states, with those before it, stay within max_bytes; the first
+    id in any case (a reader must be able to take one event, however large)."""
+    total, last = 0, None
+    for notification_id, size in sizes:
+        if last is not None and total + size > max_bytes:
+            break
+        total += size
+        last = notification_id
+    return last
