@@ -128,3 +128,21 @@ def test_a_read_that_stopped_midway_resumes_to_the_review_of_an_uninterrupted_on
         expected.invalid,
     )
     assert review_table(services, batch_id) == review_table(services, whole)
+
+
+def test_a_follower_pass_reads_events_up_to_a_size_not_a_count(services: Services) -> None:
+    cell = "é" * 300
+    read_into_new_batch(
+        services, csv_bytes([f"{cell},{cell},a{n}@acme.com," for n in range(6_000)])
+    )
+    recorder = services.roster.recorder
+    notifications = recorder.select_notifications(start=0, limit=1_000)
+    sizes = {n.id: len(n.state) for n in notifications}
+
+    stop = recorder.notifications_within(0, 1_000, MIB)  # type: ignore[attr-defined]
+
+    assert stop is not None
+    assert sum(size for i, size in sizes.items() if i <= stop) <= MIB
+    assert stop < max(sizes)  # the rest waits for the next pass
+    # However large the next event, a pass takes at least one.
+    assert recorder.notifications_within(stop, 1_000, 1) == min(i for i in sizes if i > stop)  # type: ignore[attr-defined]
