@@ -53,24 +53,18 @@ class ImportCommands:
         batch.correct_row(row_number, kept, outcome.changes, outcome.counts, actor, keys)
         return Saved.of(batch.id, self.roster.save(batch))
 
-    @retried_on_conflict
     def exclude_rows(self, batch_id: UUID, row_numbers: Sequence[int], *, actor: str) -> Saved:
         """Takes rows out of the import: they are never registered and clash with none."""
-        batch = self._batch_in_review(batch_id)
-        batch.check_rows(row_numbers, field="rowNumbers")
-        outcome = work_out(
-            self.table,
-            batch_id,
-            batch.recorded_counts(),
-            row_numbers,
-            lambda r: r.exclude(row_numbers),
-        )
-        batch.exclude_rows(row_numbers, outcome.changes, outcome.counts, actor)
-        return Saved.of(batch.id, self.roster.save(batch))
+        return self._set_excluded(batch_id, row_numbers, actor=actor, excluded=True)
 
-    @retried_on_conflict
     def include_rows(self, batch_id: UUID, row_numbers: Sequence[int], *, actor: str) -> Saved:
         """Brings excluded rows back, validated again with their clashes."""
+        return self._set_excluded(batch_id, row_numbers, actor=actor, excluded=False)
+
+    @retried_on_conflict
+    def _set_excluded(
+        self, batch_id: UUID, row_numbers: Sequence[int], *, actor: str, excluded: bool
+    ) -> Saved:
         batch = self._batch_in_review(batch_id)
         batch.check_rows(row_numbers, field="rowNumbers")
         outcome = work_out(
@@ -78,9 +72,10 @@ class ImportCommands:
             batch_id,
             batch.recorded_counts(),
             row_numbers,
-            lambda r: r.include(row_numbers),
+            lambda review: (review.exclude if excluded else review.include)(row_numbers),
         )
-        batch.include_rows(row_numbers, outcome.changes, outcome.counts, actor)
+        record = batch.exclude_rows if excluded else batch.include_rows
+        record(row_numbers, outcome.changes, outcome.counts, actor)
         return Saved.of(batch.id, self.roster.save(batch))
 
     # ------------------------------------------------------------------ commit
