@@ -18,6 +18,10 @@ from jobs.worker import worker_name
 INLINE_ROWS = 5_000
 
 
+class LeaseLostError(Exception):
+    """The upload's own read lost its lease (the process stalled longer than the lease)."""
+
+
 class Intake:
     def __init__(
         self,
@@ -45,13 +49,15 @@ class Intake:
             saved = self.importer.start(filename, actor=actor, batch_id=batch_id, rows=rows)
             self.on_kept()
             return saved
-        # Read here: a lease keeps the workers off the batch meanwhile.
-        lease = Leases(self.uploads.database, worker_name(), self.lease_seconds)
-        lease.claim(batch_id)
-        try:
+        # Read here, under a lease that keeps the workers off the batch meanwhile.
+        lease = Leases(self.uploads.database, worker_name(), self.lease_seconds).hold(batch_id)
+        assert lease is not None, "nobody else knows of this batch yet"
+        with lease:
             self.importer.start(filename, actor=actor, batch_id=batch_id, rows=rows)
-            read = self.importer.read(batch_id, stream, self.limits)
-            assert read is not None, "a batch just started is VALIDATING"
-            return read
-        finally:
-            lease.release(batch_id)
+            read = self.importer.read(batch_id, stream, self.limits, go_on=lambda: lease.held)
+        if read is None:
+            raise LeaseLostError(
+                "This server was too slow reading the file; its batch was given up. "
+                "Upload the file again."
+            )
+        return read

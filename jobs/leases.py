@@ -8,10 +8,15 @@ version and the users' derived ids are).
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
+from types import TracebackType
 from uuid import UUID
 
 from projections.database import ReadDatabase
+
+log = logging.getLogger("roster.imports")
 
 
 class Leases:
@@ -35,9 +40,55 @@ class Leases:
             found = cursor.fetchone()
         return found is not None and found["owner"] == self.owner
 
+    def hold(self, batch_id: UUID) -> Lease | None:
+        """The lease on the batch, to work under with `with`; None while another holds it."""
+        return Lease(self, batch_id) if self.claim(batch_id) else None
+
     def release(self, batch_id: UUID) -> None:
         with self.database.writing() as cursor:
             cursor.execute(
                 "DELETE FROM import_leases WHERE batch_id = %s AND owner = %s",
                 (str(batch_id), self.owner),
             )
+
+
+class Lease:
+    """A lease held: renewed in the background while the `with` block runs, released at
+    its end. `held` turns false for good when a renewal finds another worker took the
+    batch over (this one was frozen past the lease): work must then stop, unfinished."""
+
+    def __init__(self, leases: Leases, batch_id: UUID) -> None:
+        self._leases = leases
+        self._batch_id = batch_id
+        self._done = threading.Event()
+        self._lost = threading.Event()
+        self._beat = threading.Thread(target=self._renew, name="import-lease", daemon=True)
+
+    @property
+    def held(self) -> bool:
+        return not self._lost.is_set()
+
+    def __enter__(self) -> Lease:
+        self._beat.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._done.set()
+        self._beat.join()
+        if self.held:
+            self._leases.release(self._batch_id)
+
+    def _renew(self) -> None:
+        while not self._done.wait(self._leases.seconds / 3):
+            try:
+                if not self._leases.claim(self._batch_id):
+                    log.warning("Lost the lease on batch %s to another worker.", self._batch_id)
+                    self._lost.set()
+                    return
+            except Exception:
+                log.exception("Could not renew the lease on batch %s.", self._batch_id)

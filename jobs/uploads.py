@@ -62,6 +62,10 @@ class Uploads:
             )
 
 
+class UploadLostError(OSError):
+    """A stored file was deleted while it was being read."""
+
+
 class StoredFile(io.RawIOBase):
     """A stored upload as a readable, seekable binary stream; one part in memory."""
 
@@ -107,7 +111,12 @@ class StoredFile(io.RawIOBase):
                     (self._batch_id, index),
                 )
                 found = cursor.fetchone()
-            self._part = (index, bytes(found["data"]) if found else b"")
+            if found is None:
+                raise UploadLostError(
+                    f"Part {index} of the file of batch {self._batch_id} is gone: "
+                    "another worker read the file and deleted it."
+                )
+            self._part = (index, bytes(found["data"]))
         return self._part[1]
 
     def _size(self) -> int:

@@ -16,14 +16,13 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from uuid import UUID
 
 from domain.errors import DomainError
 from domain.imports.batch import ImportBatch, ImportStatus
 from domain.imports.process import Importer, Limits
-from jobs.leases import Leases
+from jobs.leases import Lease, Leases
 from jobs.uploads import Uploads
 from projections.database import ReadDatabase
 from projections.follower import Follower
@@ -99,40 +98,50 @@ class ImportWorker:
             self.uploads.sweep()
             self._next_sweep = time.monotonic() + SWEEP_EVERY_SECONDS
         for batch_id in self._waiting():
-            if not self._due(batch_id) or not self.leases.claim(batch_id):
+            if not self._due(batch_id):
+                continue
+            lease = self.leases.hold(batch_id)
+            if lease is None:
                 continue
             try:
-                with self._heartbeat(batch_id):
-                    self.work_on(batch_id)
+                with lease:
+                    self.work_on(batch_id, lease)
                 self._failures.pop(batch_id, None)
             except Exception:
                 self._failed(batch_id)
                 raise
-            finally:
-                self.leases.release(batch_id)
             return True
         return False
 
-    def work_on(self, batch_id: UUID) -> None:
+    def work_on(self, batch_id: UUID, lease: Lease) -> None:
+        def go_on() -> bool:
+            return lease.held and not self._stopping.is_set()
+
         batch = self.importer.roster.get_aggregate(ImportBatch, batch_id, "import batch")
         if batch.status is ImportStatus.VALIDATING:
-            self._read(batch_id)
-        self.importer.commit(batch_id, go_on=lambda: not self._stopping.is_set())
+            self._read(batch_id, go_on)
+        self.importer.commit(batch_id, go_on=go_on)
 
-    def _read(self, batch_id: UUID) -> None:
+    def _read(self, batch_id: UUID, go_on: Callable[[], bool]) -> None:
         stored = self.uploads.open(batch_id)
         if stored is None:
+            # Read at upload and lost with its process (small files are not kept).
             self.importer.abandon(
                 batch_id, "The uploaded file was lost before it was read; upload it again."
             )
             return
         try:
-            self.importer.read(batch_id, io.BufferedReader(stored, 256 * 1024), self.limits)
+            read = self.importer.read(
+                batch_id, io.BufferedReader(stored, 256 * 1024), self.limits, go_on=go_on
+            )
         except DomainError as error:
             # The file was checked whole when it was uploaded: it cannot be refused now.
             log.error("Batch %s could not be read: %s", batch_id, error)
-            self.importer.abandon(batch_id, f"The file could not be read: {error}")
-        self.uploads.forget(batch_id)
+            if go_on():
+                self.importer.abandon(batch_id, f"The file could not be read: {error}")
+            return
+        if read is not None:
+            self.uploads.forget(batch_id)
 
     # ------------------------------------------------------------------ internals
 
@@ -143,25 +152,6 @@ class ImportWorker:
                 " ORDER BY seq"
             )
             return [UUID(row["id"]) for row in cursor.fetchall()]
-
-    @contextmanager
-    def _heartbeat(self, batch_id: UUID) -> Iterator[None]:
-        done = threading.Event()
-
-        def renew() -> None:
-            while not done.wait(self.leases.seconds / 3):
-                try:
-                    self.leases.claim(batch_id)
-                except Exception:
-                    log.exception("Could not renew the lease on batch %s.", batch_id)
-
-        beat = threading.Thread(target=renew, name="import-lease", daemon=True)
-        beat.start()
-        try:
-            yield
-        finally:
-            done.set()
-            beat.join()
 
     def _due(self, batch_id: UUID) -> bool:
         failures = self._failures.get(batch_id)

@@ -76,16 +76,26 @@ class Importer:
         return Saved.of(batch.id, self.roster.save(batch))
 
     def abandon(self, batch_id: UUID, reason: str) -> None:
-        """Cancels a batch that cannot go on, saying why; by the system, not a person."""
+        """Cancels a batch whose file cannot be read, saying why; by the system, not a
+        person. Only while it is VALIDATING: once read, it is not this reader's to end."""
         batch = self.roster.get_aggregate(ImportBatch, batch_id, "import batch")
-        batch.cancel("system", reason=reason)
-        self.roster.save(batch)
+        if batch.status is ImportStatus.VALIDATING:
+            batch.cancel("system", reason=reason)
+            self.roster.save(batch)
 
     # ------------------------------------------------------------------ reading
 
-    def read(self, batch_id: UUID, stream: IO[bytes], limits: Limits) -> Saved | None:
+    def read(
+        self,
+        batch_id: UUID,
+        stream: IO[bytes],
+        limits: Limits,
+        *,
+        go_on: Callable[[], bool] = lambda: True,
+    ) -> Saved | None:
         """Reviews every row of the file and records the rows with their results; the
-        batch is then IN_REVIEW. None when the batch was not VALIDATING (any more)."""
+        batch is then IN_REVIEW. None when the batch was not VALIDATING (any more), or
+        when `go_on()` turned false before the end (the next reader resumes)."""
         batch = self.roster.get_aggregate(ImportBatch, batch_id, "import batch")
         if batch.status is not ImportStatus.VALIDATING:
             return None
@@ -100,6 +110,8 @@ class Importer:
         rows = (row for row in _rows(stream, limits) if row.number > recorded)
         try:
             for chunk in _chunks(rows, review):
+                if not go_on():
+                    return None
                 batch.record_rows(
                     chunk[0].number,
                     [line.row for line in chunk],

@@ -5,11 +5,13 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import cast
 
 import strawberry
+from graphql import GraphQLError
 from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from domain.imports.invalid_file import InvalidFileError
+from jobs.intake import LeaseLostError
 from projections import import_queries
 from schema.permissions import CanImport
 from schema.types.import_batches import ImportBatch
@@ -38,6 +40,8 @@ class StartImport:
             saved = await ctx.command(
                 lambda: ctx.services.intake.accept(stream, filename, actor=actor)
             )
+        except LeaseLostError as error:
+            raise GraphQLError(str(error), extensions={"code": "TRY_AGAIN"}) from None
         except InvalidFileError as error:
             return InvalidFile(
                 code=error.code,
