@@ -15,7 +15,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 from uuid import UUID, uuid5
 
-from eventsourcing.domain import Aggregate, Snapshot, event
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Snapshot as LibrarySnapshot
 
 from domain.errors import InvalidInputError, InvalidStateError
 from domain.imports.batch_values import (
@@ -180,7 +181,7 @@ class ImportBatch(Aggregate):
             aggregate.in_flight = aggregate.status is ImportStatus.COMMITTING
             aggregate.status = ImportStatus.CANCELLED
 
-    class Snapshot(Snapshot):
+    class Snapshot(LibrarySnapshot):
         """The batch's small state in JSON values, so that loading a batch of a million
         rows never replays its row events (the application snapshots every few events)."""
 
