@@ -46,7 +46,7 @@ class Follower:
         database: ReadDatabase,
         views: Sequence[View],
         *,
-        batch_size: int = 1000,
+        batch_size: int = 5000,
     ) -> None:
         self.name = name
         self.application = application

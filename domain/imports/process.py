@@ -37,7 +37,7 @@ from domain.uniqueness import KeyKind, KeyOwners
 CHUNK_ROWS = 2_000
 CHUNK_BYTES = 768 * 1024
 #: Rows registered per write (and per RowsRegistered event).
-COMMIT_ROWS = 1_000
+COMMIT_ROWS = 2_000
 
 
 @dataclass(frozen=True)
@@ -160,6 +160,10 @@ class Importer:
         try:
             batch.register_rows(first, last, created, failed)
             self.roster.save(batch)
+            # Project the range now, between this write and the next: left to another
+            # thread, the projection and the next range's write would take turns at the
+            # database's write lock (and SQLite's busy waits) all through the commit.
+            self.table.catch_up()
             return batch
         except IntegrityError:
             # Changed meanwhile: cancelled (the range is still recorded, its users exist),

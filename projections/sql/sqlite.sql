@@ -27,8 +27,8 @@ CREATE TABLE IF NOT EXISTS users (
     import_batch_id TEXT
 );
 CREATE INDEX IF NOT EXISTS users_by_name ON users (name_sort, seq);
-CREATE INDEX IF NOT EXISTS users_by_email ON users (email_key, seq);
-CREATE INDEX IF NOT EXISTS users_by_username ON users (username_key, seq);
+-- Email and username order by their UNIQUE indexes, which hold (key, seq) already:
+-- seq is the rowid. A second index would double the writes of every registration.
 CREATE INDEX IF NOT EXISTS users_by_status ON users (status, seq);
 CREATE VIRTUAL TABLE IF NOT EXISTS users_search USING fts5(
     search_text, content='users', content_rowid='seq', tokenize='trigram'
