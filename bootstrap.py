@@ -9,6 +9,7 @@ from domain.application import Roster
 from domain.imports.commands import ImportCommands
 from domain.imports.process import Importer, Limits
 from domain.invitations import InvitationTokens
+from jobs.expiry import ExpirySweeper
 from jobs.intake import Intake
 from jobs.uploads import Uploads
 from jobs.worker import ImportWorker
@@ -18,6 +19,7 @@ from projections.groups import GroupView
 from projections.history import StatusHistoryView
 from projections.import_table import ImportRowsTable
 from projections.imports import ImportView
+from projections.invitation_owners import InvitationOwnersTable
 from projections.progress import Progress
 from projections.users import UserListView
 from projections.watcher import Watcher
@@ -38,6 +40,8 @@ class Services:
     imports: ImportCommands
     intake: Intake
     worker: ImportWorker
+    invitations: InvitationOwnersTable
+    sweeper: ExpirySweeper
 
     def watcher(self) -> Watcher:
         store = self.settings.store
@@ -81,6 +85,7 @@ def build_services(settings: Settings) -> Services:
     worker = ImportWorker(
         importer, uploads, database, read_model, limits, lease_seconds=lease_seconds
     )
+    invitations = InvitationOwnersTable(database, read_model)
     return Services(
         settings=settings,
         roster=roster,
@@ -98,4 +103,11 @@ def build_services(settings: Settings) -> Services:
             on_kept=worker.wake,
         ),
         worker=worker,
+        invitations=invitations,
+        sweeper=ExpirySweeper(
+            roster,
+            invitations,
+            read_model,
+            every_seconds=settings.expiry_sweep.total_seconds(),
+        ),
     )

@@ -29,6 +29,7 @@ from strawberry.types.unset import UNSET
 
 from bootstrap import Services, build_services
 from downloads import error_report, import_template
+from portal import accept_page, accept_script
 from schema.app import schema
 from schema.context import Context
 from schema.queries.imports import TEMPLATE_URL
@@ -206,10 +207,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         watcher.start()
         if settings.import_worker:
             services.worker.start()
+        services.sweeper.start()
         app.state.services = services
         try:
             yield
         finally:
+            await run_in_threadpool(services.sweeper.stop)
             await run_in_threadpool(services.worker.stop)
             await run_in_threadpool(watcher.stop)
             await run_in_threadpool(services.close)
@@ -222,6 +225,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/health", health, methods=["GET"]),
             Route(TEMPLATE_URL, import_template, methods=["GET"]),
             Route("/imports/{batch_id}/errors.csv", error_report, methods=["GET"]),
+            Route("/accept", accept_page, methods=["GET"]),
+            Route("/accept.js", accept_script, methods=["GET"]),
         ],
         middleware=[
             Middleware(

@@ -107,6 +107,7 @@ class Settings:
     import_inline_rows: int = 5_000
     import_lease: timedelta = timedelta(seconds=30)
     import_worker: bool = True
+    expiry_sweep: timedelta = timedelta(seconds=30)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -150,6 +151,9 @@ class Settings:
                 env.get("ROSTER_IMPORT_LEASE", "30s"), name="ROSTER_IMPORT_LEASE"
             ),
             import_worker=_switch(env, "ROSTER_IMPORT_WORKER", default=True),
+            expiry_sweep=parse_duration(
+                env.get("ROSTER_EXPIRY_SWEEP", "30s"), name="ROSTER_EXPIRY_SWEEP"
+            ),
         )
 
     def invitation_key(self) -> bytes:

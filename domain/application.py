@@ -9,6 +9,7 @@ for the read models to include it.
 from __future__ import annotations
 
 import functools
+import hmac
 import itertools
 import random
 import time
@@ -23,10 +24,17 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Recording
 
 from domain import values
-from domain.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
+from domain.errors import (
+    ConflictError,
+    DomainError,
+    InvalidInputError,
+    InvalidInvitationError,
+    InvalidStateError,
+    NotFoundError,
+)
 from domain.groups import Group
 from domain.imports.batch import ImportBatch
-from domain.invitations import InvitationTokens
+from domain.invitations import InvitationOwners, InvitationTokens
 from domain.statuses import StatusChangeSource, UserStatus
 from domain.uniqueness import KeyKind, UniqueKey, UniqueKeys
 from domain.users import User
@@ -273,6 +281,61 @@ class Roster(Application[UUID]):
         user.reactivate(
             actor=actor, reason=values.parse_reason(reason), invitation=self._new_invitation()
         )
+        return Saved.of(user_id, self.save(user))
+
+    @retried_on_conflict
+    def resend_invitation(self, user_id: UUID, *, actor: str) -> Saved:
+        """A new invitation for a PENDING or EXPIRED user, who is then PENDING; the old
+        token stops working."""
+        user = self.get_aggregate(User, user_id, "user")
+        user.reissue_invitation(actor=actor, invitation=self._new_invitation())
+        return Saved.of(user_id, self.save(user))
+
+    @retried_on_conflict
+    def accept_invitation(
+        self, token: str, *, owners: InvitationOwners, now: datetime | None = None
+    ) -> Saved:
+        """The user the token invited becomes ACTIVE; InvalidInvitationError says why not."""
+        now = now or datetime.now(UTC)
+        invitation_id = self.tokens.invitation_id_of(token)
+        user_id = owners.user_of(invitation_id) if invitation_id is not None else None
+        if invitation_id is None or user_id is None:
+            raise InvalidInvitationError(
+                "This invitation link is not valid: open the link from your invitation email "
+                "exactly as it is, or ask your administrator for a new invitation."
+            )
+        user = self.get_aggregate(User, user_id, "user")
+        invitation = user.invitation
+        if user.status is UserStatus.DEACTIVATED:
+            raise InvalidInvitationError(
+                "Your access was deactivated: ask your administrator to reactivate it."
+            )
+        if invitation is None or invitation.id != invitation_id:
+            raise InvalidInvitationError(
+                "This invitation was replaced by a newer one: use the link from your most "
+                "recent invitation email."
+            )
+        if user.status is UserStatus.ACTIVE or invitation.accepted_at is not None:
+            raise InvalidInvitationError(
+                "This invitation was used already: sign in to the portal instead."
+            )
+        if not hmac.compare_digest(self.tokens.hash(token.strip()), invitation.token_hash):
+            raise InvalidInvitationError("This invitation link is not valid.")
+        if user.status is UserStatus.EXPIRED or now >= invitation.expires_at:
+            raise InvalidInvitationError(
+                "This invitation has expired: ask your administrator to send a new one."
+            )
+        try:
+            user.accept_invitation(invitation_id, now)
+        except InvalidStateError as error:
+            raise InvalidInvitationError(error.message) from None
+        return Saved.of(user_id, self.save(user))
+
+    @retried_on_conflict
+    def expire_invitation(self, user_id: UUID, *, now: datetime) -> Saved:
+        """EXPIRED, by the system, for a PENDING user whose invitation ran out."""
+        user = self.get_aggregate(User, user_id, "user")
+        user.expire_invitation(now)
         return Saved.of(user_id, self.save(user))
 
     @retried_on_conflict

@@ -37,3 +37,9 @@ class ConflictError(DomainError):
     """A unique value (email, username, group name) is already held by someone else."""
 
     code = "CONFLICT"
+
+
+class InvalidInvitationError(DomainError):
+    """An invitation token that cannot be accepted; the message says why and what to do."""
+
+    code = "INVALID_INVITATION"

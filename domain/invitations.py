@@ -2,7 +2,10 @@
 
 Tokens are derived from the invitation id with a server key (HMAC), so the event
 store keeps only a hash of each token and never the token itself, and the mailer
-can derive the token again when it sends the invitation.
+can derive the token again when it sends the invitation. A token is the invitation's
+id (a random UUID: 122 random bits) and its 256-bit MAC: it cannot be guessed or
+forged without the key, and it names the invitation it is for, so accepting it needs
+no scan of anything.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 
@@ -67,6 +70,28 @@ class InvitationTokens:
         mac = hmac.new(self._key, invitation_id.bytes, hashlib.sha256).digest()
         return base64.urlsafe_b64encode(invitation_id.bytes + mac).rstrip(b"=").decode()
 
+    def invitation_id_of(self, token: str) -> UUID | None:
+        """The invitation a token is for, if the token is one of ours; None otherwise.
+        The MAC is compared in constant time."""
+        text = token.strip()
+        if not 60 <= len(text) <= 70 or not text.isascii():
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        except ValueError:
+            return None
+        if len(raw) != 48:
+            return None
+        invitation_id = UUID(bytes=raw[:16])
+        expected = hmac.new(self._key, raw[:16], hashlib.sha256).digest()
+        return invitation_id if hmac.compare_digest(raw[16:], expected) else None
+
     @staticmethod
     def hash(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
+
+
+class InvitationOwners(Protocol):
+    def user_of(self, invitation_id: UUID) -> UUID | None:
+        """The user an invitation was issued to, current or replaced; None if unknown."""
+        ...

@@ -29,6 +29,7 @@ class UserListView:
     def clear(self, cursor: Cursor) -> None:
         cursor.execute("DELETE FROM group_members")
         cursor.execute("DELETE FROM users")
+        cursor.execute("DELETE FROM invitations")
         if self.dialect == "sqlite":
             cursor.execute("INSERT INTO users_search (users_search) VALUES ('delete-all')")
 
@@ -66,6 +67,10 @@ class UserListView:
                 "INSERT INTO users_search (rowid, search_text) VALUES (%s, %s)",
                 [(row[0], row[10]) for row in rows],
             )
+        cursor.executemany(
+            "INSERT INTO invitations (id, user_id) VALUES (%s, %s)",
+            [(row[14], row[1]) for row in rows if row[14] is not None],
+        )
         memberships = [
             (str(group_id), str(event.originator_id))
             for event, _ in registered
@@ -85,6 +90,10 @@ class UserListView:
             ),
         )
         if invitation:
+            cursor.execute(
+                "INSERT INTO invitations (id, user_id) VALUES (%s, %s)",
+                (str(invitation["id"]), str(event.originator_id)),
+            )
             cursor.execute(
                 "UPDATE users SET invitation_id = %s, invitation_issued_at = %s,"
                 " invitation_expires_at = %s, invitation_sent_at = NULL,"

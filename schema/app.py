@@ -14,6 +14,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from schema.extensions import extensions
+from schema.mutations.accept_invitation import AcceptInvitation
 from schema.mutations.cancel_import import CancelImport
 from schema.mutations.commit_import import CommitImport
 from schema.mutations.create_group import CreateGroup
@@ -21,8 +22,8 @@ from schema.mutations.create_user import CreateUser
 from schema.mutations.deactivate_user import DeactivateUser
 from schema.mutations.exclude_import_rows import ExcludeImportRows
 from schema.mutations.include_import_rows import IncludeImportRows
-from schema.mutations.invitations import InvitationMutations
 from schema.mutations.reactivate_user import ReactivateUser
+from schema.mutations.resend_invitation import ResendInvitation
 from schema.mutations.set_group_permissions import SetGroupPermissions
 from schema.mutations.set_import_access import SetImportAccess
 from schema.mutations.set_user_access import SetUserAccess
@@ -50,7 +51,8 @@ Mutation = merge_types(
         CommitImport,
         CancelImport,
         CreateUser,
-        InvitationMutations,
+        ResendInvitation,
+        AcceptInvitation,
         DeactivateUser,
         ReactivateUser,
         SetUserAccess,

@@ -33,13 +33,6 @@ def bad_user_input(message: str, *, argument: str | None = None) -> GraphQLError
     return GraphQLError(message, extensions=extensions)
 
 
-def not_available(operation: str, issue: str) -> GraphQLError:
-    return GraphQLError(
-        f"{operation} is not available yet on this server ({issue}).",
-        extensions={"code": "NOT_AVAILABLE"},
-    )
-
-
 def problem_for(error: DomainError) -> NotFound | InvalidState | InvalidInput | Conflict:
     if isinstance(error, NotFoundError):
         return NotFound(code=error.code, message=error.message)

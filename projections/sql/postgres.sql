@@ -31,6 +31,13 @@ CREATE INDEX IF NOT EXISTS users_by_name ON users (name_sort, seq);
 CREATE INDEX IF NOT EXISTS users_by_email ON users (email_key, seq);
 CREATE INDEX IF NOT EXISTS users_by_username ON users (username_key, seq);
 CREATE INDEX IF NOT EXISTS users_by_status ON users (status, seq);
+-- The expiry sweeper's question: which PENDING invitations have run out?
+CREATE INDEX IF NOT EXISTS users_by_expiry ON users (status, invitation_expires_at);
+-- Every invitation issued, current or replaced, to the user it was for.
+CREATE TABLE IF NOT EXISTS invitations (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL
+);
 CREATE INDEX IF NOT EXISTS users_search ON users USING gin (search_text gin_trgm_ops);
 CREATE TABLE IF NOT EXISTS group_members (
     group_id TEXT NOT NULL,

@@ -30,6 +30,13 @@ CREATE INDEX IF NOT EXISTS users_by_name ON users (name_sort, seq);
 -- Email and username order by their UNIQUE indexes, which hold (key, seq) already:
 -- seq is the rowid. A second index would double the writes of every registration.
 CREATE INDEX IF NOT EXISTS users_by_status ON users (status, seq);
+-- The expiry sweeper's question: which PENDING invitations have run out?
+CREATE INDEX IF NOT EXISTS users_by_expiry ON users (status, invitation_expires_at);
+-- Every invitation issued, current or replaced, to the user it was for.
+CREATE TABLE IF NOT EXISTS invitations (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS users_search USING fts5(
     search_text, content='users', content_rowid='seq', tokenize='trigram'
 );

@@ -1,5 +1,4 @@
-"""The contract's import types. The import itself arrives with the next issue; until then
-no operation returns these (they answer NOT_AVAILABLE)."""
+"""The contract's import types: batches, their rows and progress, access, the template."""
 
 from __future__ import annotations
 

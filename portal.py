@@ -1,0 +1,86 @@
+"""The portal's invitation page, `GET /accept?token=…`: a small form that accepts the
+invitation with the `acceptInvitation` mutation when the person presses its button.
+
+Opening the link changes nothing (mail scanners follow links): only the button does.
+The token is read from the address by the page's script, never written into the HTML
+by the server, and a strict Content-Security-Policy allows only this page's script.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+PAGE = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <meta name="referrer" content="no-referrer">
+  <title>Accept your invitation</title>
+  <style>
+    body { font-family: system-ui, sans-serif; max-width: 32rem; margin: 4rem auto; }
+    button { font-size: 1rem; padding: .6rem 1.2rem; }
+    #outcome { margin-top: 1.5rem; }
+  </style>
+</head>
+<body>
+  <h1>Accept your invitation</h1>
+  <p>Press the button to accept the invitation that was sent to you and open your access.</p>
+  <button id="accept" type="button">Accept invitation</button>
+  <p id="outcome" role="status"></p>
+  <script src="/accept.js"></script>
+</body>
+</html>
+"""
+
+SCRIPT = """
+"use strict";
+const token = new URLSearchParams(window.location.search).get("token") || "";
+const button = document.getElementById("accept");
+const outcome = document.getElementById("outcome");
+const MUTATION = "mutation($token: String!) { acceptInvitation(token: $token) { " +
+  "__typename ... on User { name email status } ... on Problem { message } } }";
+if (!token) {
+  button.disabled = true;
+  outcome.textContent = "This page needs the link from your invitation email.";
+}
+button.addEventListener("click", async () => {
+  button.disabled = true;
+  outcome.textContent = "Accepting…";
+  try {
+    const response = await fetch("/graphql", {
+      method: "POST",
+      headers: {"content-type": "application/json"},
+      body: JSON.stringify({query: MUTATION, variables: {token}}),
+    });
+    const result = (await response.json()).data.acceptInvitation;
+    outcome.textContent = result.__typename === "User"
+      ? "Welcome, " + result.name + ": your access is active."
+      : result.message;
+    if (result.__typename !== "User") button.disabled = false;
+  } catch (error) {
+    outcome.textContent = "The portal could not be reached; try again in a moment.";
+    button.disabled = false;
+  }
+});
+"""
+
+POLICY = (
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+HEADERS = {
+    "content-security-policy": POLICY,
+    "referrer-policy": "no-referrer",
+    "x-content-type-options": "nosniff",
+    "cache-control": "no-store",
+}
+
+
+async def accept_page(request: Request) -> Response:
+    return HTMLResponse(PAGE, headers=HEADERS)
+
+
+async def accept_script(request: Request) -> Response:
+    return Response(SCRIPT, media_type="text/javascript", headers=HEADERS)

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from domain.errors import InvalidInvitationError
+from schema.types.problems import InvalidInvitation
+from schema.types.results import AcceptInvitationResult
+from schema.types.users import User
+
+#: Longer than any token this server issues; anything longer is not read at all.
+MAX_TOKEN_LENGTH = 200
+
+
+@strawberry.type
+class AcceptInvitation:
+    @strawberry.mutation(
+        description="Called by the portal with the token from the invitation email."
+    )
+    async def accept_invitation(self, info: Info, token: str) -> AcceptInvitationResult:
+        ctx = info.context
+        services = ctx.services
+        try:
+            if len(token) > MAX_TOKEN_LENGTH:
+                raise InvalidInvitationError("This invitation link is not valid.")
+            saved = await ctx.command(
+                lambda: services.roster.accept_invitation(token, owners=services.invitations)
+            )
+        except InvalidInvitationError as error:
+            return InvalidInvitation(code=error.code, message=error.message)
+        row = await ctx.users.load(str(saved.id))
+        return User.from_row(row)
