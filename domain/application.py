@@ -47,6 +47,11 @@ P = ParamSpec("P")
 MAX_CONFLICT_TRIES = 30
 MAX_CONFLICT_PAUSE = 0.2
 
+NOT_A_VALID_INVITATION = (
+    "This invitation link is not valid: open the link from your invitation email exactly as "
+    "it is, or ask your administrator for a new invitation."
+)
+
 #: How often a registration retries when a derived username is claimed under its feet.
 MAX_USERNAME_RACES = 100
 #: How many derived usernames are looked up at once when the first is taken.
@@ -300,10 +305,7 @@ class Roster(Application[UUID]):
         invitation_id = self.tokens.invitation_id_of(token)
         user_id = owners.user_of(invitation_id) if invitation_id is not None else None
         if invitation_id is None or user_id is None:
-            raise InvalidInvitationError(
-                "This invitation link is not valid: open the link from your invitation email "
-                "exactly as it is, or ask your administrator for a new invitation."
-            )
+            raise InvalidInvitationError(NOT_A_VALID_INVITATION)
         user = self.get_aggregate(User, user_id, "user")
         invitation = user.invitation
         if user.status is UserStatus.DEACTIVATED:
@@ -320,7 +322,7 @@ class Roster(Application[UUID]):
                 "This invitation was used already: sign in to the portal instead."
             )
         if not hmac.compare_digest(self.tokens.hash(token.strip()), invitation.token_hash):
-            raise InvalidInvitationError("This invitation link is not valid.")
+            raise InvalidInvitationError(NOT_A_VALID_INVITATION)
         if user.status is UserStatus.EXPIRED or now >= invitation.expires_at:
             raise InvalidInvitationError(
                 "This invitation has expired: ask your administrator to send a new one."

@@ -3,6 +3,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from domain.application import NOT_A_VALID_INVITATION
 from domain.errors import InvalidInvitationError
 from schema.types.problems import InvalidInvitation
 from schema.types.results import AcceptInvitationResult
@@ -22,7 +23,7 @@ class AcceptInvitation:
         services = ctx.services
         try:
             if len(token) > MAX_TOKEN_LENGTH:
-                raise InvalidInvitationError("This invitation link is not valid.")
+                raise InvalidInvitationError(NOT_A_VALID_INVITATION)
             saved = await ctx.command(
                 lambda: services.roster.accept_invitation(token, owners=services.invitations)
             )
