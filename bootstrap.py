@@ -9,11 +9,14 @@ from domain.application import Roster
 from domain.imports.commands import ImportCommands
 from domain.imports.process import Importer, Limits
 from domain.invitations import InvitationTokens
+from jobs.delivery import DeliveryWorker, MailTemplates
 from jobs.expiry import ExpirySweeper
 from jobs.intake import Intake
+from jobs.outboxes import FileOutbox, Outbox, SmtpOutbox
 from jobs.uploads import Uploads
 from jobs.worker import ImportWorker
 from projections.database import PostgresDatabase, ReadDatabase, SQLiteDatabase
+from projections.deliveries import DeliveryView
 from projections.follower import Follower
 from projections.groups import GroupView
 from projections.history import StatusHistoryView
@@ -42,6 +45,7 @@ class Services:
     worker: ImportWorker
     invitations: InvitationOwnersTable
     sweeper: ExpirySweeper
+    delivery: DeliveryWorker
 
     def watcher(self) -> Watcher:
         store = self.settings.store
@@ -73,7 +77,13 @@ def build_services(settings: Settings) -> Services:
         READ_MODEL,
         roster,
         database,
-        [GroupView(), UserListView(database.dialect), StatusHistoryView(), ImportView()],
+        [
+            GroupView(),
+            UserListView(database.dialect),
+            DeliveryView(),
+            StatusHistoryView(),
+            ImportView(),
+        ],
     )
     progress = Progress()
     read_model.on_advance(progress.advance)
@@ -86,6 +96,11 @@ def build_services(settings: Settings) -> Services:
         importer, uploads, database, read_model, limits, lease_seconds=lease_seconds
     )
     invitations = InvitationOwnersTable(database, read_model)
+    outbox: Outbox = (
+        SmtpOutbox(settings.smtp_url)
+        if settings.smtp_url
+        else FileOutbox(Path(settings.outbox_dir))
+    )
     return Services(
         settings=settings,
         roster=roster,
@@ -109,5 +124,14 @@ def build_services(settings: Settings) -> Services:
             invitations,
             read_model,
             every_seconds=settings.expiry_sweep.total_seconds(),
+        ),
+        delivery=DeliveryWorker(
+            roster,
+            database,
+            outbox,
+            MailTemplates.load(Path(settings.mail_templates)),
+            sender=settings.mail_from,
+            portal_url=settings.portal_url,
+            rate=settings.mail_rate,
         ),
     )

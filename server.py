@@ -208,10 +208,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if settings.import_worker:
             services.worker.start()
         services.sweeper.start()
+        if settings.mail_delivery:
+            services.delivery.start()
         app.state.services = services
         try:
             yield
         finally:
+            await run_in_threadpool(services.delivery.stop)
             await run_in_threadpool(services.sweeper.stop)
             await run_in_threadpool(services.worker.stop)
             await run_in_threadpool(watcher.stop)

@@ -13,6 +13,8 @@ from urllib.parse import unquote, urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///data/roster.db"
 SECRET_FILE = Path("data/jwt.secret")
+#: The invitation mail's templates as shipped; ROSTER_MAIL_TEMPLATES names a copy to edit.
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -41,6 +43,19 @@ def _count(env: dict[str, str], name: str, default: int, *, minimum: int = 1) ->
             f"{name}={env[name]!r} must be a whole number of at least {minimum}."
         )
     return int(text)
+
+
+def _rate(env: dict[str, str], name: str, default: float) -> float:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = -1.0
+    if rate <= 0:
+        raise ConfigurationError(f"{name}={text!r} must be a number above 0 (per second).")
+    return rate
 
 
 def _switch(env: dict[str, str], name: str, *, default: bool) -> bool:
@@ -108,6 +123,13 @@ class Settings:
     import_lease: timedelta = timedelta(seconds=30)
     import_worker: bool = True
     expiry_sweep: timedelta = timedelta(seconds=30)
+    smtp_url: str | None = None
+    outbox_dir: str = "data/outbox"
+    mail_from: str = "Roster <no-reply@localhost>"
+    mail_rate: float = 50.0
+    portal_url: str = "http://127.0.0.1:8000/accept?token="
+    mail_templates: str = str(TEMPLATES)
+    mail_delivery: bool = True
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -154,6 +176,13 @@ class Settings:
             expiry_sweep=parse_duration(
                 env.get("ROSTER_EXPIRY_SWEEP", "30s"), name="ROSTER_EXPIRY_SWEEP"
             ),
+            smtp_url=env.get("ROSTER_SMTP_URL") or None,
+            outbox_dir=env.get("ROSTER_OUTBOX_DIR") or "data/outbox",
+            mail_from=env.get("ROSTER_MAIL_FROM") or "Roster <no-reply@localhost>",
+            mail_rate=_rate(env, "ROSTER_MAIL_RATE", 50.0),
+            portal_url=env.get("ROSTER_PORTAL_URL") or "http://127.0.0.1:8000/accept?token=",
+            mail_templates=env.get("ROSTER_MAIL_TEMPLATES") or str(TEMPLATES),
+            mail_delivery=_switch(env, "ROSTER_MAIL_DELIVERY", default=True),
         )
 
     def invitation_key(self) -> bytes:

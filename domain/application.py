@@ -334,6 +334,20 @@ class Roster(Application[UUID]):
         return Saved.of(user_id, self.save(user))
 
     @retried_on_conflict
+    def record_invitation_sent(self, user_id: UUID, invitation_id: UUID, at: datetime) -> Saved:
+        user = self.get_aggregate(User, user_id, "user")
+        user.record_sent(invitation_id, at)
+        return Saved.of(user_id, self.save(user))
+
+    @retried_on_conflict
+    def record_invitation_undeliverable(
+        self, user_id: UUID, invitation_id: UUID, reason: str
+    ) -> Saved:
+        user = self.get_aggregate(User, user_id, "user")
+        user.record_undeliverable(invitation_id, reason)
+        return Saved.of(user_id, self.save(user))
+
+    @retried_on_conflict
     def expire_invitation(self, user_id: UUID, *, now: datetime) -> Saved:
         """EXPIRED, by the system, for a PENDING user whose invitation ran out."""
         user = self.get_aggregate(User, user_id, "user")

@@ -49,6 +49,9 @@ class Invitation:
     def accepted(self, at: datetime) -> Invitation:
         return replace(self, accepted_at=at)
 
+    def sent(self, at: datetime) -> Invitation:
+        return replace(self, sent_at=at)
+
 
 #: 48 bytes (id and MAC) in unpadded URL-safe base64.
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{64}")

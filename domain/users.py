@@ -87,6 +87,22 @@ class User(Aggregate):
     class InvitationExpired(StatusChanged):
         pass
 
+    class InvitationSent(Aggregate.Event):
+        """The invitation's mail was handed over to the mail server (or the outbox)."""
+
+        invitation_id: UUID
+        sent_at: datetime
+
+        def apply(self, aggregate: Any) -> None:
+            if aggregate.invitation is not None and aggregate.invitation.id == self.invitation_id:
+                aggregate.invitation = aggregate.invitation.sent(self.sent_at)
+
+    class InvitationUndeliverable(Aggregate.Event):
+        """The mail server refused the invitation's mail for good."""
+
+        invitation_id: UUID
+        reason: str
+
     class AccessChanged(Aggregate.Event):
         group_ids: list[UUID]
         permissions: list[str]
@@ -190,6 +206,15 @@ class User(Aggregate):
             actor="system",
             reason=None,
         )
+
+    def record_sent(self, invitation_id: UUID, at: datetime) -> None:
+        """Once per invitation; a second report of the same mail changes nothing."""
+        invitation = self.invitation
+        if invitation is not None and invitation.id == invitation_id and invitation.sent_at is None:
+            self.trigger_event(self.InvitationSent, invitation_id=invitation_id, sent_at=at)
+
+    def record_undeliverable(self, invitation_id: UUID, reason: str) -> None:
+        self.trigger_event(self.InvitationUndeliverable, invitation_id=invitation_id, reason=reason)
 
     def set_access(self, group_ids: list[UUID], permissions: list[str], actor: str) -> None:
         if (group_ids, permissions) != (self.group_ids, self.permissions):

@@ -46,6 +46,11 @@ class UserListView:
                 self._status_changed(cursor, event)
             elif isinstance(event, User.AccessChanged):
                 self._access_changed(cursor, event)
+            elif isinstance(event, User.InvitationSent):
+                cursor.execute(
+                    "UPDATE users SET invitation_sent_at = %s WHERE id = %s AND invitation_id = %s",
+                    (iso(event.sent_at), str(event.originator_id), str(event.invitation_id)),
+                )
         self._register(cursor, registered)
 
     def _register(self, cursor: Cursor, registered: list[tuple[Any, int]]) -> None:

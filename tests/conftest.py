@@ -40,10 +40,11 @@ def store_url(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def env(store_url: str) -> dict[str, str]:
+def env(store_url: str, tmp_path: Path) -> dict[str, str]:
     """The environment a server process gets: only ROSTER_* variables configure it."""
     return {
         "ROSTER_DATABASE_URL": store_url,
+        "ROSTER_OUTBOX_DIR": str(tmp_path / "outbox"),
         "ROSTER_JWT_SECRET": TEST_SECRET,
         "ROSTER_INVITATION_TTL": "7d",
     }

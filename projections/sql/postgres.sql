@@ -113,3 +113,21 @@ CREATE TABLE IF NOT EXISTS import_leases (
     owner TEXT NOT NULL,
     expires_at DOUBLE PRECISION NOT NULL
 );
+-- Invitation mails to send, one per invitation issued; kept from the events, and
+-- marked by the delivery worker as it hands them over (see jobs/delivery.py).
+CREATE TABLE IF NOT EXISTS mail_deliveries (
+    invitation_id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    email TEXT NOT NULL,
+    name TEXT NOT NULL,
+    inviter TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt_at DOUBLE PRECISION NOT NULL,
+    claimed_by TEXT,
+    claimed_until DOUBLE PRECISION,
+    last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS mail_deliveries_due ON mail_deliveries (status, next_attempt_at);

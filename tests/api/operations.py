@@ -195,7 +195,11 @@ def store_for_module(workdir: Path) -> Iterator[dict[str, str]]:
     """The environment of a new store (as the `env` fixture gives), for a whole module."""
     url = create_database(TEST_DATABASE) if ON_POSTGRES else f"sqlite:///{workdir / 'roster.db'}"
     try:
-        yield {"ROSTER_DATABASE_URL": url, "ROSTER_JWT_SECRET": TEST_SECRET}
+        yield {
+            "ROSTER_DATABASE_URL": url,
+            "ROSTER_JWT_SECRET": TEST_SECRET,
+            "ROSTER_OUTBOX_DIR": str(workdir / "outbox"),
+        }
     finally:
         if ON_POSTGRES:
             drop_database(TEST_DATABASE, url)

@@ -1,0 +1,223 @@
+"""The delivery worker: sends the invitation mails that `mail_deliveries` lists.
+
+Driven by the events: the read model adds a row for every invitation issued, in one
+transaction with its position, so no invitation is missed and none is listed twice.
+The worker claims due rows for a while (`claimed_until`, so several processes share
+the work and a dead one's rows come back), sends each, marks it SENT and records
+`InvitationSent` on the user. A crash between sending and marking resends only the
+mails that were in flight. A mail server that is down or answers 4xx is tried again
+with growing pauses; a 5xx refusal is recorded on the user (`InvitationUndeliverable`)
+and not tried again. Mails go out at most `rate` per second, apart from the import's
+commit, which only adds rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid
+from pathlib import Path
+from string import Template
+from typing import Any
+from uuid import UUID
+
+from domain.application import Roster
+from domain.errors import DomainError
+from jobs.outboxes import DeliveryError, Outbox
+from jobs.worker import worker_name
+from projections.database import ReadDatabase
+from projections.encoding import from_iso
+
+log = logging.getLogger("roster.mail")
+
+CLAIM_ROWS = 50
+CLAIM_SECONDS = 120.0
+FIRST_RETRY_SECONDS = 5.0
+MAX_RETRY_SECONDS = 3600.0
+
+
+@dataclass(frozen=True)
+class MailTemplates:
+    subject: Template
+    text: Template
+    html: Template
+
+    @classmethod
+    def load(cls, folder: Path) -> MailTemplates:
+        """`invitation.txt` (a `Subject:` line, a blank line, the text) and
+        `invitation.html`, with $name, $inviter, $link and $expires."""
+        head, _, body = (folder / "invitation.txt").read_text(encoding="utf-8").partition("\n\n")
+        subject = head.removeprefix("Subject:").strip()
+        html_text = (folder / "invitation.html").read_text(encoding="utf-8")
+        return cls(Template(subject), Template(body), Template(html_text))
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        roster: Roster,
+        database: ReadDatabase,
+        outbox: Outbox,
+        templates: MailTemplates,
+        *,
+        sender: str,
+        portal_url: str,
+        rate: float,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.roster = roster
+        self.database = database
+        self.outbox = outbox
+        self.templates = templates
+        self.sender = sender
+        self.portal_url = portal_url
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.poll_seconds = poll_seconds
+        self.owner = worker_name()
+        self._stopping = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._next_send = 0.0
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="mail-delivery", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                sent = self.deliver_due()
+            except Exception:
+                log.exception("Mail delivery failed; it tries again shortly.")
+                sent = 0
+            if not sent:
+                self._wake.wait(self.poll_seconds)
+                self._wake.clear()
+
+    def deliver_due(self) -> int:
+        """Sends the mails due now (one claim's worth); returns how many were handled."""
+        rows = self._claim()
+        for row in rows:
+            if self._stopping.is_set():
+                break
+            self._deliver(row)
+        return len(rows)
+
+    # ------------------------------------------------------------------ one mail
+
+    def _deliver(self, row: dict[str, Any]) -> None:
+        expires_at = from_iso(row["expires_at"])
+        assert expires_at is not None
+        if expires_at <= datetime.now(UTC):
+            self._set(row, status="SUPERSEDED", last_error="expired before it could be sent")
+            return
+        self._pace()
+        try:
+            self.outbox.send(self._message(row, expires_at), row["invitation_id"])
+        except DeliveryError as error:
+            self._failed(row, error)
+            return
+        sent_at = datetime.now(UTC)
+        self._set(row, status="SENT")
+        try:
+            self.roster.record_invitation_sent(
+                UUID(row["user_id"]), UUID(row["invitation_id"]), sent_at
+            )
+        except DomainError:
+            log.warning("Invitation %s was sent but its user is gone.", row["invitation_id"])
+
+    def _message(self, row: dict[str, Any], expires_at: datetime) -> EmailMessage:
+        token = self.roster.tokens.token_for(UUID(row["invitation_id"]))
+        values = {
+            "name": row["name"],
+            "inviter": row["inviter"],
+            "link": f"{self.portal_url}{token}",
+            "expires": expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+        }
+        message = EmailMessage()
+        message["From"] = self.sender
+        message["To"] = formataddr((row["name"], row["email"]))
+        message["Subject"] = self.templates.subject.safe_substitute(values)
+        message["Message-ID"] = make_msgid(idstring=row["invitation_id"])
+        message["Date"] = formatdate(usegmt=True)
+        message.set_content(self.templates.text.safe_substitute(values))
+        escaped = {key: html.escape(value, quote=True) for key, value in values.items()}
+        message.add_alternative(self.templates.html.safe_substitute(escaped), subtype="html")
+        return message
+
+    def _failed(self, row: dict[str, Any], error: DeliveryError) -> None:
+        if error.permanent:
+            log.warning("Invitation %s is undeliverable: %s", row["invitation_id"], error)
+            self._set(row, status="FAILED", last_error=str(error))
+            with contextlib.suppress(DomainError):
+                self.roster.record_invitation_undeliverable(
+                    UUID(row["user_id"]), UUID(row["invitation_id"]), str(error)
+                )
+            return
+        attempts = int(row["attempts"]) + 1
+        pause = min(MAX_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** (attempts - 1))
+        log.info(
+            "Invitation %s not sent (%s); again in %.0f s.", row["invitation_id"], error, pause
+        )
+        self._set(
+            row,
+            attempts=attempts,
+            next_attempt_at=time.time() + pause,
+            last_error=str(error),
+            claimed_by=None,
+            claimed_until=None,
+        )
+
+    def _pace(self) -> None:
+        now = time.monotonic()
+        if now < self._next_send:
+            time.sleep(self._next_send - now)
+        self._next_send = max(now, self._next_send) + self.interval
+
+    # ------------------------------------------------------------------ the table
+
+    def _claim(self) -> list[dict[str, Any]]:
+        now = time.time()
+        lock = " FOR UPDATE SKIP LOCKED" if self.database.dialect == "postgres" else ""
+        with self.database.writing() as cursor:
+            cursor.execute(
+                "SELECT invitation_id FROM mail_deliveries WHERE status = 'PENDING'"
+                " AND next_attempt_at <= %s AND (claimed_until IS NULL OR claimed_until < %s)"
+                f" ORDER BY seq LIMIT %s{lock}",
+                (now, now, CLAIM_ROWS),
+            )
+            ids = [row["invitation_id"] for row in cursor.fetchall()]
+            if not ids:
+                return []
+            marks = ", ".join(["%s"] * len(ids))
+            cursor.execute(
+                f"UPDATE mail_deliveries SET claimed_by = %s, claimed_until = %s"
+                f" WHERE invitation_id IN ({marks})",
+                (self.owner, now + CLAIM_SECONDS, *ids),
+            )
+            cursor.execute(
+                f"SELECT * FROM mail_deliveries WHERE invitation_id IN ({marks}) ORDER BY seq",
+                ids,
+            )
+            claimed: list[dict[str, Any]] = cursor.fetchall()
+            return claimed
+
+    def _set(self, row: dict[str, Any], **columns: Any) -> None:
+        assignments = ", ".join(f"{name} = %s" for name in columns)
+        with self.database.writing() as cursor:
+            cursor.execute(
+                f"UPDATE mail_deliveries SET {assignments} WHERE invitation_id = %s",
+                (*columns.values(), row["invitation_id"]),
+            )
