@@ -416,7 +416,8 @@ def run_server(url: str, path: Path, emails: list[str], figures: Figures) -> Non
     token = issue_token(settings, subject="bench", profiles=admin, ttl=timedelta(hours=4))
     headers = {"authorization": f"Bearer {token}"}
     with (
-        running_server(url, secret) as base,
+        # Invitation mails go to a file outbox beside the CSV, as `make run` would send them.
+        running_server(url, secret, {"ROSTER_OUTBOX_DIR": str(path.parent / "outbox")}) as base,
         httpx.Client(base_url=base, headers=headers, timeout=600) as client,
     ):
         figures.rss_at_start = server_memory("VmHWM")

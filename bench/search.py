@@ -241,13 +241,13 @@ def measure(search: Callable[[str], int], terms: list[tuple[str, str]], warmup: 
 
 
 @contextmanager
-def running_server(url: str, secret: str) -> Iterator[str]:
+def running_server(url: str, secret: str, extra: dict[str, str] | None = None) -> Iterator[str]:
     """`uvicorn server:app` in a subprocess configured by its environment; yields its URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROSTER_")}
-    env |= {"ROSTER_DATABASE_URL": url, "ROSTER_JWT_SECRET": secret}
+    env |= {"ROSTER_DATABASE_URL": url, "ROSTER_JWT_SECRET": secret, **(extra or {})}
     command = [sys.executable, "-m", "uvicorn", "server:app", "--port", str(port)]
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
