@@ -45,6 +45,9 @@ def env(store_url: str, tmp_path: Path) -> dict[str, str]:
     return {
         "ROSTER_DATABASE_URL": store_url,
         "ROSTER_OUTBOX_DIR": str(tmp_path / "outbox"),
+        # Mails record events of their own, at their own pace: tests that count events
+        # would race them. The mail tests turn delivery on.
+        "ROSTER_MAIL_DELIVERY": "off",
         "ROSTER_JWT_SECRET": TEST_SECRET,
         "ROSTER_INVITATION_TTL": "7d",
     }

@@ -199,6 +199,7 @@ def store_for_module(workdir: Path) -> Iterator[dict[str, str]]:
             "ROSTER_DATABASE_URL": url,
             "ROSTER_JWT_SECRET": TEST_SECRET,
             "ROSTER_OUTBOX_DIR": str(workdir / "outbox"),
+            "ROSTER_MAIL_DELIVERY": "off",  # see tests/conftest.py
         }
     finally:
         if ON_POSTGRES:
