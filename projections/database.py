@@ -40,7 +40,7 @@ class ReadDatabase(Protocol):
 
 #: Raise it whenever a table of sql/*.sql changes: at start-up, tables of another
 #: version are dropped and made anew, and the read models are rebuilt from the events.
-READ_MODEL_VERSION = 5
+READ_MODEL_VERSION = 6
 _TABLE = re.compile(r"CREATE (?:VIRTUAL )?TABLE IF NOT EXISTS (\w+)")
 
 
@@ -61,7 +61,7 @@ def create_tables(cursor: Cursor, dialect: Dialect) -> None:
     if found is None or int(found["version"]) != READ_MODEL_VERSION:
         cascade = " CASCADE" if dialect == "postgres" else ""
         for statement in reversed(statements):
-            if table := _TABLE.match(statement):
+            if table := _TABLE.search(statement):
                 cursor.execute(f"DROP TABLE IF EXISTS {table.group(1)}{cascade}")
         cursor.execute("DELETE FROM read_model_version")
         cursor.execute(
