@@ -36,8 +36,11 @@ from projections.encoding import from_iso
 
 log = logging.getLogger("roster.mail")
 
+#: Mails claimed at once at most, and for how long: a claim holds no more mails than
+#: a quarter of its time allows at the set rate, so it never runs out mid-claim, and a
+#: dead process's mails come back to the others within a minute.
 CLAIM_ROWS = 50
-CLAIM_SECONDS = 120.0
+CLAIM_SECONDS = 60.0
 FIRST_RETRY_SECONDS = 5.0
 MAX_RETRY_SECONDS = 3600.0
 
@@ -78,6 +81,7 @@ class DeliveryWorker:
         self.sender = sender
         self.portal_url = portal_url
         self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.claim_rows = max(1, min(CLAIM_ROWS, int(rate * CLAIM_SECONDS / 4)))
         self.poll_seconds = poll_seconds
         self.owner = worker_name()
         self._stopping = threading.Event()
@@ -124,6 +128,8 @@ class DeliveryWorker:
             self._set(row, status="SUPERSEDED", last_error="expired before it could be sent")
             return
         self._pace()
+        if not self._still_ours(row):
+            return  # replaced, accepted or deactivated since the claim: not worth sending
         try:
             self.outbox.send(self._message(row, expires_at), row["invitation_id"])
         except DeliveryError as error:
@@ -196,7 +202,7 @@ class DeliveryWorker:
                 "SELECT invitation_id FROM mail_deliveries WHERE status = 'PENDING'"
                 " AND next_attempt_at <= %s AND (claimed_until IS NULL OR claimed_until < %s)"
                 f" ORDER BY seq LIMIT %s{lock}",
-                (now, now, CLAIM_ROWS),
+                (now, now, self.claim_rows),
             )
             ids = [row["invitation_id"] for row in cursor.fetchall()]
             if not ids:
@@ -214,10 +220,31 @@ class DeliveryWorker:
             claimed: list[dict[str, Any]] = cursor.fetchall()
             return claimed
 
+    def _still_ours(self, row: dict[str, Any]) -> bool:
+        """Renews the claim on the row just before sending it; False when the row is no
+        longer PENDING (the read model superseded it) or another process claimed it."""
+        with self.database.writing() as cursor:
+            cursor.execute(
+                "UPDATE mail_deliveries SET claimed_until = %s"
+                " WHERE invitation_id = %s AND status = 'PENDING' AND claimed_by = %s",
+                (time.time() + CLAIM_SECONDS, row["invitation_id"], self.owner),
+            )
+            cursor.execute(
+                "SELECT status, claimed_by FROM mail_deliveries WHERE invitation_id = %s",
+                (row["invitation_id"],),
+            )
+            found = cursor.fetchone()
+        return found is not None and (found["status"], found["claimed_by"]) == (
+            "PENDING",
+            self.owner,
+        )
+
     def _set(self, row: dict[str, Any], **columns: Any) -> None:
+        """Updates a row this worker claimed, unless the read model has moved it on."""
         assignments = ", ".join(f"{name} = %s" for name in columns)
         with self.database.writing() as cursor:
             cursor.execute(
-                f"UPDATE mail_deliveries SET {assignments} WHERE invitation_id = %s",
+                f"UPDATE mail_deliveries SET {assignments}"
+                " WHERE invitation_id = %s AND status = 'PENDING'",
                 (*columns.values(), row["invitation_id"]),
             )
