@@ -151,6 +151,12 @@ class Settings:
             )
         if secret is not None and len(secret.encode()) < 32:
             raise ConfigurationError("ROSTER_JWT_SECRET must be at least 32 bytes long.")
+        smtp_url = env.get("ROSTER_SMTP_URL") or None
+        if smtp_url is not None and not smtp_url.startswith(("smtp://", "smtps://")):
+            raise ConfigurationError(
+                f"ROSTER_SMTP_URL={smtp_url!r} is not supported: use "
+                "smtp://user:pass@host:port (add ?starttls=true to upgrade) or smtps://…"
+            )
         origins = tuple(
             o.strip() for o in env.get("ROSTER_CORS_ORIGINS", "").split(",") if o.strip()
         )
@@ -176,7 +182,7 @@ class Settings:
             expiry_sweep=parse_duration(
                 env.get("ROSTER_EXPIRY_SWEEP", "30s"), name="ROSTER_EXPIRY_SWEEP"
             ),
-            smtp_url=env.get("ROSTER_SMTP_URL") or None,
+            smtp_url=smtp_url,
             outbox_dir=env.get("ROSTER_OUTBOX_DIR") or "data/outbox",
             mail_from=env.get("ROSTER_MAIL_FROM") or "Roster <no-reply@localhost>",
             mail_rate=_rate(env, "ROSTER_MAIL_RATE", 50.0),

@@ -113,10 +113,13 @@ class DeliveryWorker:
     def deliver_due(self) -> int:
         """Sends the mails due now (one claim's worth); returns how many were handled."""
         rows = self._claim()
-        for row in rows:
-            if self._stopping.is_set():
-                break
-            self._deliver(row)
+        try:
+            for row in rows:
+                if self._stopping.is_set():
+                    break
+                self._deliver(row)
+        finally:
+            self.outbox.close()  # one connection per claim, not per mail
         return len(rows)
 
     # ------------------------------------------------------------------ one mail

@@ -33,6 +33,10 @@ class Outbox(Protocol):
         """Hands the message over; DeliveryError when it was not. `name` identifies it."""
         ...
 
+    def close(self) -> None:
+        """Lets go of any connection kept between mails."""
+        ...
+
 
 class FileOutbox:
     def __init__(self, folder: Path) -> None:
@@ -44,6 +48,9 @@ class FileOutbox:
         with os.fdopen(descriptor, "wb") as file:
             file.write(bytes(message))
         os.replace(temporary, self.folder / f"{name}.eml")  # whole or not at all
+
+    def close(self) -> None:
+        pass
 
 
 class SmtpOutbox:
@@ -60,37 +67,64 @@ class SmtpOutbox:
         self.password = unquote(parts.password or "")
         query = parse_qs(parts.query)
         self.starttls = query.get("starttls", ["false"])[0].lower() in ("1", "true", "yes")
+        self._smtp: smtplib.SMTP | None = None
 
     def send(self, message: EmailMessage, name: str) -> None:
+        """Sends over the connection kept from the mail before, if it still works; a
+        failed mail closes it, and the next one connects afresh."""
         try:
-            with self._connect() as smtp:
-                if self.user:
-                    smtp.login(self.user, self.password)
-                smtp.send_message(message)
-        except smtplib.SMTPRecipientsRefused as error:
-            codes = [code for code, _ in error.recipients.values()]
-            raise DeliveryError(
-                f"The mail server refused the address: {error.recipients}",
-                permanent=all(500 <= code < 600 for code in codes),
-            ) from None
-        except smtplib.SMTPResponseException as error:
-            raise DeliveryError(
-                f"The mail server answered {error.smtp_code}: {error.smtp_error!r}",
-                permanent=500 <= error.smtp_code < 600
-                and not isinstance(error, smtplib.SMTPAuthenticationError),
-            ) from None
+            if self._smtp is None:
+                self._smtp = self._connect()
+            self._smtp.send_message(message)
+        except smtplib.SMTPServerDisconnected:
+            self.close()
+            try:
+                self._smtp = self._connect()
+                self._smtp.send_message(message)
+            except (OSError, smtplib.SMTPException) as error:
+                self.close()
+                raise _delivery_error(error) from None
         except (OSError, smtplib.SMTPException) as error:
-            raise DeliveryError(
-                f"The mail server cannot be reached: {error}", permanent=False
-            ) from None
+            self.close()
+            raise _delivery_error(error) from None
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
 
     def _connect(self) -> smtplib.SMTP:
         context = ssl.create_default_context()
+        smtp: smtplib.SMTP
         if self.implicit_tls:
-            return smtplib.SMTP_SSL(
+            smtp = smtplib.SMTP_SSL(
                 self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS, context=context
             )
-        smtp = smtplib.SMTP(self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS)
-        if self.starttls:
-            smtp.starttls(context=context)
+        else:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS)
+            if self.starttls:
+                smtp.starttls(context=context)
+        if self.user:
+            smtp.login(self.user, self.password)
         return smtp
+
+
+def _delivery_error(error: Exception) -> DeliveryError:
+    """Permanent for a 5xx answer (but a failed login, which an operator can fix),
+    temporary for 4xx answers and for a server that cannot be reached."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return DeliveryError(
+            f"The mail server refused the address: {error.recipients}",
+            permanent=bool(codes) and all(500 <= code < 600 for code in codes),
+        )
+    if isinstance(error, smtplib.SMTPResponseException):
+        return DeliveryError(
+            f"The mail server answered {error.smtp_code}: {error.smtp_error!r}",
+            permanent=500 <= error.smtp_code < 600
+            and not isinstance(error, smtplib.SMTPAuthenticationError),
+        )
+    return DeliveryError(f"The mail server cannot be reached: {error}", permanent=False)
