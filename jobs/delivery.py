@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import html
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +28,7 @@ from uuid import UUID
 
 from domain.application import Roster
 from domain.errors import DomainError
+from jobs.loop import BackgroundLoop
 from jobs.outboxes import DeliveryError, Outbox
 from jobs.worker import worker_name
 from projections.database import ReadDatabase
@@ -61,7 +61,7 @@ class MailTemplates:
         return cls(Template(subject), Template(body), Template(html_text))
 
 
-class DeliveryWorker:
+class DeliveryWorker(BackgroundLoop):
     def __init__(
         self,
         roster: Roster,
@@ -82,40 +82,19 @@ class DeliveryWorker:
         self.portal_url = portal_url
         self.interval = 1.0 / rate if rate > 0 else 0.0
         self.claim_rows = max(1, min(CLAIM_ROWS, int(rate * CLAIM_SECONDS / 4)))
-        self.poll_seconds = poll_seconds
         self.owner = worker_name()
-        self._stopping = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
         self._next_send = 0.0
+        super().__init__("mail-delivery", poll_seconds)
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="mail-delivery", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10) -> None:
-        self._stopping.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                sent = self.deliver_due()
-            except Exception:
-                log.exception("Mail delivery failed; it tries again shortly.")
-                sent = 0
-            if not sent:
-                self._wake.wait(self.poll_seconds)
-                self._wake.clear()
+    def run_once(self) -> bool:
+        return self.deliver_due() > 0
 
     def deliver_due(self) -> int:
         """Sends the mails due now (one claim's worth); returns how many were handled."""
         rows = self._claim()
         try:
             for row in rows:
-                if self._stopping.is_set():
+                if self.stopping:
                     break
                 self._deliver(row)
         finally:

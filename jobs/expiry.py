@@ -10,11 +10,11 @@ and skipped.
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import UTC, datetime
 
 from domain.application import Roster
 from domain.errors import DomainError
+from jobs.loop import BackgroundLoop
 from projections.follower import Follower
 from projections.invitation_owners import InvitationOwnersTable
 
@@ -24,7 +24,7 @@ log = logging.getLogger("roster.invitations")
 SWEEP_ROWS = 500
 
 
-class ExpirySweeper:
+class ExpirySweeper(BackgroundLoop):
     def __init__(
         self,
         roster: Roster,
@@ -36,32 +36,18 @@ class ExpirySweeper:
         self.roster = roster
         self.owners = owners
         self.read_model = read_model
-        self.every_seconds = every_seconds
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__("expiry-sweeper", every_seconds)
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="expiry-sweeper", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stopping.wait(self.every_seconds):
-            try:
-                self.sweep()
-            except Exception:
-                log.exception("The expiry sweep failed; it runs again shortly.")
+    def run_once(self) -> bool:
+        self.sweep()
+        return False  # then wait for the next sweep
 
     def sweep(self, now: datetime | None = None) -> int:
         """Expires every PENDING invitation that ran out by `now`; returns how many."""
         now = now or datetime.now(UTC)
         self.read_model.catch_up()
         expired = 0
-        while not self._stopping.is_set():
+        while not self.stopping:
             due = self.owners.expired(now, SWEEP_ROWS)
             done = 0
             for user_id in due:

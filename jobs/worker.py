@@ -13,7 +13,6 @@ import io
 import logging
 import os
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from domain.errors import DomainError
 from domain.imports.batch import ImportBatch, ImportStatus
 from domain.imports.process import Importer, Limits
 from jobs.leases import Lease, Leases
+from jobs.loop import BackgroundLoop
 from jobs.uploads import Uploads
 from projections.database import ReadDatabase
 from projections.follower import Follower
@@ -39,7 +39,7 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-class ImportWorker:
+class ImportWorker(BackgroundLoop):
     def __init__(
         self,
         importer: Importer,
@@ -57,39 +57,9 @@ class ImportWorker:
         self.read_model = read_model
         self.limits = limits
         self.leases = Leases(database, worker_name(), lease_seconds)
-        self.poll_seconds = poll_seconds
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__("import-worker", poll_seconds)
         self._failures: dict[UUID, tuple[int, float]] = {}
         self._next_sweep = 0.0
-
-    # ------------------------------------------------------------------ running
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self.run, name="import-worker", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10) -> None:
-        self._stopping.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def wake(self) -> None:
-        """Looks for work now rather than at the next poll (a batch was committed)."""
-        self._wake.set()
-
-    def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                worked = self.run_once()
-            except Exception:
-                log.exception("The import worker failed; it tries again shortly.")
-                worked = False
-            if not worked:
-                self._wake.wait(self.poll_seconds)
-                self._wake.clear()
 
     def run_once(self) -> bool:
         """Works on one batch that needs it; False when none does."""
@@ -115,7 +85,7 @@ class ImportWorker:
 
     def work_on(self, batch_id: UUID, lease: Lease) -> None:
         def go_on() -> bool:
-            return lease.held and not self._stopping.is_set()
+            return lease.held and not self.stopping
 
         batch = self.importer.roster.get_aggregate(ImportBatch, batch_id, "import batch")
         if batch.status is ImportStatus.VALIDATING:
