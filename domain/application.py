@@ -11,17 +11,15 @@ from __future__ import annotations
 import functools
 import hmac
 import itertools
-import random
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, ParamSpec, TypeVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, Recording
+from eventsourcing.persistence import IntegrityError
 
 from domain import values
 from domain.errors import (
@@ -35,17 +33,15 @@ from domain.errors import (
 from domain.groups import Group
 from domain.imports.batch import ImportBatch
 from domain.invitations import InvitationOwners, InvitationTokens
+from domain.lookup import KeyLookup
+from domain.saving import Saved, last_position, retried_on_conflict
 from domain.statuses import StatusChangeSource, UserStatus
 from domain.uniqueness import KeyKind, UniqueKey, UniqueKeys
 from domain.users import User
 
-A = TypeVar("A", bound=Aggregate)
-P = ParamSpec("P")
+__all__ = ["NOT_A_VALID_INVITATION", "NewUser", "Roster", "Saved", "retried_on_conflict"]
 
-#: How often a command on an existing aggregate is tried when other writers keep
-#: changing it first, and the longest pause between two tries (seconds, jittered).
-MAX_CONFLICT_TRIES = 30
-MAX_CONFLICT_PAUSE = 0.2
+A = TypeVar("A", bound=Aggregate)
 
 NOT_A_VALID_INVITATION = (
     "This invitation link is not valid: open the link from your invitation email exactly as "
@@ -74,41 +70,6 @@ class NewUser:
     #: The names, email and username are as `values` parses them already (an import row
     #: reviewed with the same rules): they are not parsed again.
     kept: bool = False
-
-
-@dataclass(frozen=True)
-class Saved:
-    id: UUID
-    position: int
-
-    @classmethod
-    def of(cls, aggregate_id: UUID, recordings: Sequence[Recording[UUID]]) -> Saved:
-        return cls(aggregate_id, last_position(recordings))
-
-
-def last_position(recordings: Sequence[Recording[UUID]]) -> int:
-    """The position of the last event a save wrote: 0 when the command changed nothing."""
-    return max((r.notification.id for r in recordings), default=0)
-
-
-def retried_on_conflict(command: Callable[P, Saved]) -> Callable[P, Saved]:
-    """Runs a command on an existing aggregate again (from a fresh load) when another
-    writer changed the aggregate between our load and our save; the rules then apply to
-    what the other writer left, e.g. a second deactivation is refused as InvalidState."""
-
-    @functools.wraps(command)
-    def retried(*args: P.args, **kwargs: P.kwargs) -> Saved:
-        for attempt in range(MAX_CONFLICT_TRIES - 1):
-            try:
-                return command(*args, **kwargs)
-            except IntegrityError:
-                # Many writers on one aggregate (reviewers editing one batch): back off
-                # at random, so that they do not collide again in lockstep.
-                pause = min(MAX_CONFLICT_PAUSE, 0.002 * 2**attempt)
-                time.sleep(random.uniform(0, pause))  # noqa: S311 - jitter, not a secret
-        return command(*args, **kwargs)
-
-    return retried
 
 
 class Roster(Application[UUID]):
@@ -421,46 +382,6 @@ class Roster(Application[UUID]):
 
     def _lookup(self) -> KeyLookup:
         return KeyLookup(cast(UniqueKeys, self.recorder))
-
-
-class KeyLookup:
-    """Which unique keys are held: asks the store for many keys at once and remembers,
-    counting keys held by earlier rows of the same batch. Only a look-ahead: the atomic
-    write is what guarantees uniqueness."""
-
-    def __init__(self, store: UniqueKeys) -> None:
-        self._store = store
-        self._known: dict[tuple[KeyKind, str], bool] = {}
-        #: Groups checked to exist for the whole batch.
-        self.known_groups: set[UUID] = set()
-
-    def prefetch(self, kind: KeyKind, keys: Sequence[str]) -> None:
-        unknown = [key for key in dict.fromkeys(keys) if (kind, key) not in self._known]
-        if unknown:
-            held = self._store.taken(kind, unknown)
-            self._known.update(((kind, key), key in held) for key in unknown)
-
-    def prefetch_for(self, batch: Sequence[NewUser]) -> None:
-        emails, usernames = [], []
-        for new in batch:
-            try:
-                emails.append(values.email_key(values.clean(new.email)))
-                usernames.append(
-                    values.username_key(
-                        values.clean(new.username or "") or values.username_base(new.email)
-                    )
-                )
-            except ValueError:
-                continue  # reported when the row itself is checked
-        self.prefetch(KeyKind.EMAIL, emails)
-        self.prefetch(KeyKind.USERNAME, usernames)
-
-    def is_held(self, kind: KeyKind, key: str) -> bool:
-        self.prefetch(kind, [key])
-        return self._known[(kind, key)]
-
-    def hold(self, keys: Sequence[UniqueKey]) -> None:
-        self._known.update(((key.kind, key.key), True) for key in keys)
 
 
 def _taken(code: str, message: str) -> ConflictError:
