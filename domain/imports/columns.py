@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +27,6 @@ MANDATORY_COLUMNS = ("first_name", "last_name", "email")
 DELIMITERS = (",", ";", "\t")
 
 _SEPARATORS = re.compile(r"[\s_-]+")
-_TEMPLATE_LIST = "first_name, last_name, email and username"
 
 
 TEMPLATE_FILENAME = "roster-import-template.csv"
@@ -44,10 +44,28 @@ def column_key(heading: str) -> str:
     return _SEPARATORS.sub("", clean(heading)).casefold()
 
 
-_COLUMNS_BY_KEY = {column_key(column): column for column in TEMPLATE_COLUMNS}
+@dataclass(frozen=True)
+class ColumnSet:
+    """The columns a kind of file has, in order, and those it must have."""
+
+    columns: tuple[str, ...]
+    mandatory: tuple[str, ...]
+
+    @functools.cached_property
+    def by_key(self) -> dict[str, str]:
+        return {column_key(column): column for column in self.columns}
+
+    @property
+    def listed(self) -> str:
+        """ "first_name, last_name, email and username"."""
+        return ", ".join(self.columns[:-1]) + f" and {self.columns[-1]}"
 
 
-def detect_delimiter(header_line: str) -> str:
+#: The import template's columns.
+TEMPLATE = ColumnSet(TEMPLATE_COLUMNS, MANDATORY_COLUMNS)
+
+
+def detect_delimiter(header_line: str, columns: ColumnSet = TEMPLATE) -> str:
     """The delimiter that splits the header line into the most template columns; among
     those, the one found most often outside quotes. A comma when there is none."""
     outside_quotes = header_line.split('"')[::2]
@@ -55,15 +73,16 @@ def detect_delimiter(header_line: str) -> str:
     found = [delimiter for delimiter in DELIMITERS if counts[delimiter]]
     if not found:
         return DELIMITERS[0]
-    return max(found, key=lambda d: (len(_template_columns_in(header_line, d)), counts[d]))
+    return max(found, key=lambda d: (len(_columns_in(header_line, d, columns)), counts[d]))
 
 
-def _template_columns_in(header_line: str, delimiter: str) -> set[str]:
+def _columns_in(header_line: str, delimiter: str, columns: ColumnSet) -> set[str]:
     try:
         headings = next(csv.reader([header_line], delimiter=delimiter), [])
     except csv.Error:
         return set()
-    return {_COLUMNS_BY_KEY[key] for key in map(column_key, headings) if key in _COLUMNS_BY_KEY}
+    by_key = columns.by_key
+    return {by_key[key] for key in map(column_key, headings) if key in by_key}
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,29 +91,30 @@ class Header:
     without a heading, whose cells must be empty."""
 
     columns: tuple[str | None, ...]
+    kind: ColumnSet = TEMPLATE
 
     @classmethod
-    def match(cls, headings: Sequence[str]) -> Header:
+    def match(cls, headings: Sequence[str], kind: ColumnSet = TEMPLATE) -> Header:
         """The header of these headings; MISSING_COLUMNS or UNEXPECTED_COLUMNS when they
-        lack a mandatory column or have one the template does not (or one twice)."""
+        lack a mandatory column or have one the file's kind does not (or one twice)."""
         columns: list[str | None] = []
         unexpected: list[str] = []
         for heading in _without_empty_end(headings):
-            column = _COLUMNS_BY_KEY.get(column_key(heading))
+            column = kind.by_key.get(column_key(heading))
             if column in columns:
                 column = None  # given a second time
             if column is None and clean(heading):
                 unexpected.append(clean(heading))
             columns.append(column)
-        missing = [column for column in MANDATORY_COLUMNS if column not in columns]
+        missing = [column for column in kind.mandatory if column not in columns]
         if missing or unexpected:
-            raise _refused(missing, unexpected)
-        return cls(tuple(columns))
+            raise _refused(missing, unexpected, kind)
+        return cls(tuple(columns), kind)
 
     def values(self, cells: Sequence[str], *, line: int) -> dict[str, str]:
-        """A data row's cells by template column, "" for the columns it lacks; MALFORMED
-        when a cell under no heading is not empty."""
-        found = dict.fromkeys(TEMPLATE_COLUMNS, "")
+        """A data row's cells by column, "" for the columns it lacks; MALFORMED when a
+        cell under no heading is not empty."""
+        found = dict.fromkeys(self.kind.columns, "")
         width = len(self.columns)
         for position, cell in enumerate(cells):
             column = self.columns[position] if position < width else None
@@ -112,19 +132,19 @@ def _without_empty_end(headings: Sequence[str]) -> Sequence[str]:
     return headings[:end]
 
 
-def _refused(missing: list[str], unexpected: list[str]) -> InvalidFileError:
+def _refused(missing: list[str], unexpected: list[str], kind: ColumnSet) -> InvalidFileError:
     if not missing:
         return InvalidFileError(
             InvalidFileReason.UNEXPECTED_COLUMNS,
             f"Remove {_columns(unexpected)} or rename {'them' if len(unexpected) > 1 else 'it'} "
-            f"as in the template ({_TEMPLATE_LIST}), and upload the file again.",
+            f"as in the template ({kind.listed}), and upload the file again.",
             unexpected_columns=unexpected,
         )
     also = f" and remove {_columns(unexpected)}" if unexpected else ""
     return InvalidFileError(
         InvalidFileReason.MISSING_COLUMNS,
         f"Add {_columns(missing, quoted=False)} to the first line of the file{also} "
-        f"(the template's columns are {_TEMPLATE_LIST}), and upload it again.",
+        f"(the template's columns are {kind.listed}), and upload it again.",
         missing_columns=missing,
         unexpected_columns=unexpected,
     )

@@ -33,7 +33,9 @@ from typing import IO
 
 from domain.imports.columns import (
     MANDATORY_COLUMNS,
+    TEMPLATE,
     TEMPLATE_COLUMNS,
+    ColumnSet,
     Header,
     detect_delimiter,
     template_bytes,
@@ -102,16 +104,22 @@ class CsvFile:
         return self._rows
 
 
-def open_csv(stream: IO[bytes], *, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS) -> CsvFile:
+def open_csv(
+    stream: IO[bytes],
+    *,
+    max_bytes: int = MAX_BYTES,
+    max_rows: int = MAX_ROWS,
+    columns: ColumnSet = TEMPLATE,
+) -> CsvFile:
     """Opens an upload read from its current position; InvalidFileError for any fault
-    that its start shows."""
+    that its start shows. `columns` are the columns the file may have (the template's)."""
     _refuse_known_size(stream, max_bytes)
     decoder = Decoder()
     lines = Lines(_texts(_chunks(stream, max_bytes), decoder))
     header_line = _header_line(lines)
-    delimiter = detect_delimiter(header_line)
+    delimiter = detect_delimiter(header_line, columns)
     found = records(lines, header_line, delimiter)
-    header = Header.match(next(found)[1])
+    header = Header.match(next(found)[1], columns)
     rows = _rows(found, header, max_rows)
     first = next(rows, None)
     if first is None:
@@ -181,7 +189,7 @@ def _rows(records: Iterator[Record], header: Header, max_rows: int) -> Iterator[
             raise _too_many_rows(max_rows)
         for empty_line in empty_lines:
             number += 1
-            yield CsvRow(number, empty_line, dict.fromkeys(TEMPLATE_COLUMNS, ""))
+            yield CsvRow(number, empty_line, dict.fromkeys(header.kind.columns, ""))
         empty_lines.clear()
         number += 1
         yield CsvRow(number, line, header.values(cells, line=line))

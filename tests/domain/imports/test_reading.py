@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from domain.imports.columns import ColumnSet
 from domain.imports.reading import (
     CHUNK_BYTES,
     MAX_BYTES,
@@ -359,3 +360,43 @@ def test_a_large_file_is_read_in_little_memory() -> None:
 
     assert count == 200_000
     assert peak < 5 * 1024 * 1024  # the file is over 12 MB; a chunk is 64 KiB
+
+
+# ---------------------------------------------------------------------- other kinds of file
+
+HISTORY = ColumnSet(
+    ("first_name", "last_name", "email", "username", "status", "created_at"),
+    mandatory=("first_name", "last_name", "email", "status", "created_at"),
+)
+
+
+def test_a_file_of_another_kind_is_read_by_its_own_columns() -> None:
+    data = upload(
+        "First Name;Last Name;Email;Status;Created At", "Ann;Lee;ann@acme.com;BLOCKED;2019-04-01"
+    )
+
+    [row] = open_csv(io.BytesIO(data), columns=HISTORY)
+
+    assert row.values == {
+        "first_name": "Ann",
+        "last_name": "Lee",
+        "email": "ann@acme.com",
+        "username": "",
+        "status": "BLOCKED",
+        "created_at": "2019-04-01",
+    }
+
+
+def test_a_file_of_another_kind_needs_its_own_mandatory_columns() -> None:
+    with pytest.raises(InvalidFileError) as refused:
+        open_csv(io.BytesIO(upload(HEADER, "Ann,Lee,ann@acme.com")), columns=HISTORY)
+
+    assert refused.value.reason is InvalidFileReason.MISSING_COLUMNS
+    assert refused.value.missing_columns == ["status", "created_at"]
+    assert "status and created_at" in refused.value.message
+
+
+def test_the_template_still_refuses_the_columns_of_another_kind() -> None:
+    assert refusal(
+        upload(HEADER + ",status", "Ann,Lee,ann@acme.com,ACTIVE")
+    ).unexpected_columns == ["status"]

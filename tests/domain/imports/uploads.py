@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from domain.imports.reading import CsvRow, InvalidFileError, open_csv
+from domain.imports.reading import MAX_BYTES, MAX_ROWS, CsvRow, InvalidFileError, open_csv
 
 HEADER = "first_name,last_name,email"
 
@@ -16,18 +16,20 @@ def upload(*lines: str, encoding: str = "utf-8", newline: str = "\r\n") -> bytes
     return "".join(line + newline for line in lines).encode(encoding)
 
 
-def read(data: bytes, **limits: int) -> list[CsvRow]:
-    return list(open_csv(io.BytesIO(data), **limits))
+def read(data: bytes, *, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS) -> list[CsvRow]:
+    return list(open_csv(io.BytesIO(data), max_bytes=max_bytes, max_rows=max_rows))
 
 
 def values(data: bytes) -> list[dict[str, str]]:
     return [row.values for row in read(data)]
 
 
-def refusal(data: bytes, **limits: int) -> InvalidFileError:
+def refusal(
+    data: bytes, *, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS
+) -> InvalidFileError:
     """Why the file is refused, whether at its start or further into it."""
     with pytest.raises(InvalidFileError) as refused:
-        read(data, **limits)
+        read(data, max_bytes=max_bytes, max_rows=max_rows)
     return refused.value
 
 
