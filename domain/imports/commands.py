@@ -40,15 +40,15 @@ class ImportCommands:
         batch.check_row(row_number, field="rowNumber")
         registered = cast(UniqueKeys, self.roster.recorder)
         checked = check_columns(row)
+        keys = (checked.email_key(), checked.username_key())
         outcome = work_out(
             self.table,
             batch_id,
             batch.recorded_counts(),
             [row_number],
             lambda review: review.update(row_number, row, registered),
-            new_keys=[(checked.email_key(), checked.username_key())],
+            new_keys=[keys],
         )
-        keys = outcome.keys.get(row_number, (checked.email_key(), checked.username_key()))
         kept = checked.kept(row)
         batch.correct_row(row_number, kept, outcome.changes, outcome.counts, actor, keys)
         return Saved.of(batch.id, self.roster.save(batch))

@@ -29,7 +29,6 @@ from domain.imports.table import ReviewTable, StoredRow
 class EditOutcome:
     changes: dict[int, RowResult]
     counts: ReviewCounts
-    keys: dict[int, RowKeys]
 
 
 def work_out(
@@ -44,8 +43,8 @@ def work_out(
     """Applies `edit` to a small review of the rows around the `edited` ones (which the
     caller checked exist) and returns the changed results and the batch's new counts."""
     rows = {row.number: row for row in table.rows_numbered(batch_id, set(edited))}
-    near = _holders(table, batch_id, [row.keys for row in rows.values()], new_keys)
-    around = _holders(table, batch_id, [row.keys for row in near], ())
+    near = _holders(table, batch_id, [*(row.keys for row in rows.values()), *new_keys])
+    around = _holders(table, batch_id, [row.keys for row in near])
     every = {row.number: row for row in [*rows.values(), *near, *around]}
     review = Review()
     for number in sorted(every):
@@ -63,19 +62,14 @@ def work_out(
             invalid=counts.invalid + after.invalid - before.invalid,
             excluded=counts.excluded + after.excluded - before.excluded,
         ),
-        keys={number: review.keys(number) for number in changed},
     )
 
 
-def _holders(
-    table: ReviewTable,
-    batch_id: UUID,
-    keys: Iterable[RowKeys],
-    more: Iterable[RowKeys],
-) -> list[StoredRow]:
+def _holders(table: ReviewTable, batch_id: UUID, keys: Iterable[RowKeys]) -> list[StoredRow]:
+    """The rows that hold any of these email or username keys."""
     emails: set[str] = set()
     usernames: set[str] = set()
-    for email, username in [*keys, *more]:
+    for email, username in keys:
         if email is not None:
             emails.add(email)
         if username is not None:

@@ -150,7 +150,7 @@ class Batch:
         corrected = None
         if edit.row is not None:
             number = edit.numbers[0]
-            corrected = (number, edit.row, outcome.keys.get(number, new_keys[0]))
+            corrected = (number, edit.row, new_keys[0])
         self.table.record(outcome, corrected)
         return outcome
 
