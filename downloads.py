@@ -18,7 +18,7 @@ from domain.imports.columns import (
     TEMPLATE_FILENAME,
     template_bytes,
 )
-from domain.imports.rows import FORMULA_PREFIXES
+from domain.imports.rows import neutralised
 from domain.profiles import Profile
 from projections import import_queries
 from projections.import_queries import ImportRowRow
@@ -87,11 +87,6 @@ def _line(cells: list[str]) -> str:
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerow([neutralised(cell) for cell in cells])
     return out.getvalue()
-
-
-def neutralised(cell: str) -> str:
-    """A cell a spreadsheet shows as text: a leading formula character is escaped with '."""
-    return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
 
 
 def _read(services: Services, query: Callable[..., T], *args: Any) -> T:

@@ -70,6 +70,11 @@ class NewUser:
     #: The names, email and username are as `values` parses them already (an import row
     #: reviewed with the same rules): they are not parsed again.
     kept: bool = False
+    #: A legacy migration's user comes with the status and creation time the old system
+    #: recorded; everyone else is PENDING from now, with an invitation.
+    status: UserStatus = UserStatus.PENDING
+    created_at: datetime | None = None
+    reason: str | None = None
 
 
 class Roster(Application[UUID]):
@@ -187,6 +192,15 @@ class Roster(Application[UUID]):
             group_ids = sorted(set(new.group_ids), key=str)
         else:
             group_ids = self.existing_groups(new.group_ids, field="groupIds")
+        if (new.status, new.created_at) != (UserStatus.PENDING, None) and (
+            source is not StatusChangeSource.LEGACY_MIGRATION
+        ):
+            raise InvalidInputError(
+                f"A new user is {UserStatus.PENDING}; only a legacy migration registers users "
+                "with another status or an earlier creation time.",
+                field="status",
+                code="NOT_ASSIGNABLE",
+            )
         email_key = values.email_key(email)
         if lookup.is_held(KeyKind.EMAIL, email_key):
             raise _taken("EMAIL_TAKEN", f"The access email {email} is already registered.")
@@ -198,13 +212,17 @@ class Roster(Application[UUID]):
             username=username,
             group_ids=group_ids,
             permissions=permissions,
-            invitation=self._new_invitation().as_event_data(),
-            status=UserStatus.PENDING,
+            invitation=(
+                self._new_invitation().as_event_data() if new.status is UserStatus.PENDING else None
+            ),
+            status=new.status,
             source=source,
             actor=actor,
-            reason=None,
+            reason=new.reason,
             import_batch_id=import_batch_id,
         )
+        if new.created_at is not None:
+            registration["created_at"] = new.created_at
         user = User(**registration) if new.id is None else User.registered(new.id, **registration)
         return user, [
             UniqueKey(KeyKind.EMAIL, email_key, user.id),

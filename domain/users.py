@@ -42,6 +42,9 @@ class User(Aggregate):
         actor: str
         reason: str | None
         import_batch_id: UUID | None
+        #: When the user was created in the system they were migrated from (a legacy
+        #: import's `created_at`); None for users created here, at the event's time.
+        created_at: datetime | None = None
 
     class StatusChanged(Aggregate.Event):
         """Base of every event that moves the user to another status."""
@@ -128,6 +131,7 @@ class User(Aggregate):
         actor: str,
         reason: str | None,
         import_batch_id: UUID | None,
+        created_at: datetime | None = None,
     ) -> None:
         self.first_name = first_name
         self.last_name = last_name
@@ -138,7 +142,9 @@ class User(Aggregate):
         self.invitation = Invitation.from_event_data(invitation) if invitation else None
         self.status = UserStatus(status)
         self.import_batch_id = import_batch_id
-        self.has_accepted = False
+        self.created_at = created_at
+        # A migrated ACTIVE user had accepted their invitation in the old system.
+        self.has_accepted = self.status is UserStatus.ACTIVE
 
     @classmethod
     def registered(cls, user_id: UUID, **registration: Any) -> User:

@@ -8,7 +8,7 @@ from typing import Any
 from domain.users import User
 from projections.database import Cursor
 from projections.encoding import iso
-from projections.users import STATUS_EVENTS
+from projections.users import STATUS_EVENTS, created_at
 
 
 class StatusHistoryView:
@@ -25,8 +25,9 @@ class StatusHistoryView:
 
 
 def _change(event: Any, position: int) -> tuple[Any, ...] | None:
+    at = event.timestamp
     if isinstance(event, User.Registered):
-        previous = None
+        previous, at = None, created_at(event)
     elif isinstance(event, STATUS_EVENTS):
         previous = str(event.previous_status)
     else:
@@ -37,7 +38,7 @@ def _change(event: Any, position: int) -> tuple[Any, ...] | None:
         event.originator_version,
         previous,
         str(event.status),
-        iso(event.timestamp),
+        iso(at),
         event.actor,
         str(event.source),
         event.reason,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -56,7 +57,7 @@ class UserListView:
     def _register(self, cursor: Cursor, registered: list[tuple[Any, int]]) -> None:
         if not registered:
             return
-        keys = free_keys(cursor, [created_order(e.timestamp, p) for e, p in registered])
+        keys = free_keys(cursor, [created_order(created_at(e), p) for e, p in registered])
         rows = [_user_row(event, key) for (event, _), key in zip(registered, keys, strict=True)]
         cursor.executemany(
             "INSERT INTO users (seq, id, version, first_name, last_name, email, username,"
@@ -156,6 +157,13 @@ class UserListView:
         )
 
 
+def created_at(registered: Any) -> datetime:
+    """When the user was created: their Registered event's time, or for a user migrated
+    from a legacy system, the creation time that system recorded."""
+    original: datetime | None = registered.created_at
+    return original if original is not None else registered.timestamp
+
+
 def created_order(moment: datetime, position: int) -> int:
     """The user's `seq`: microseconds since the epoch, then the event's position, so that
     integer order is creation order. It is the trigram index's rowid too, so a search
@@ -165,18 +173,53 @@ def created_order(moment: datetime, position: int) -> int:
 
 
 def free_keys(cursor: Cursor, keys: list[int]) -> list[int]:
-    """Moves a key that is taken (two users created in the same microsecond) to the next
-    free integer; the same events in the same order always get the same keys."""
+    """Gives each user their `created_order` key, or when it is taken (users created in
+    the same microsecond), the key after the highest taken one near it. Which keys are
+    taken depends only on the events before, so a rebuild gives the same keys however
+    its batches fall."""
     marks = ", ".join(["%s"] * len(keys))
     cursor.execute(f"SELECT seq FROM users WHERE seq IN ({marks})", keys)
-    taken = {int(row["seq"]) for row in cursor.fetchall()}
+    listed = {int(row["seq"]) for row in cursor.fetchall()}
+    given: list[int] = []  # sorted: the keys given so far to this batch's users
     free = []
     for key in keys:
-        while key in taken:
-            key += 1
-        taken.add(key)
+        if key in listed or _holds(given, key):
+            key = _after_run(cursor, key, given)
+        bisect.insort(given, key)
         free.append(key)
     return free
+
+
+#: How far above a taken key one question looks for the end of its run: a run is the
+#: users of one microsecond, such as a legacy file's users of one creation date.
+RUN_WINDOW = 1 << 24
+
+
+def _after_run(cursor: Cursor, key: int, given: list[int]) -> int:
+    """The key after the highest taken key within RUN_WINDOW above the taken `key`: one
+    question however long the run (a walk key by key would make a legacy file of one
+    creation date quadratic)."""
+    while True:
+        cursor.execute(
+            "SELECT MAX(seq) AS top FROM users WHERE seq >= %s AND seq < %s",
+            (key, key + RUN_WINDOW),
+        )
+        row = cursor.fetchone()
+        table_top = row["top"] if row is not None and row["top"] is not None else key
+        below = bisect.bisect_left(given, key + RUN_WINDOW)
+        batch_top = given[below - 1] if below and given[below - 1] >= key else key
+        after = max(int(table_top), batch_top) + 1
+        if after < key + RUN_WINDOW:
+            return after
+        key = after  # the window is full to its end: is the next key taken too?
+        cursor.execute("SELECT 1 FROM users WHERE seq = %s", (key,))
+        if cursor.fetchone() is None and not _holds(given, key):
+            return key
+
+
+def _holds(given: list[int], key: int) -> bool:
+    at = bisect.bisect_left(given, key)
+    return at < len(given) and given[at] == key
 
 
 def _user_row(event: Any, seq: int) -> tuple[Any, ...]:
@@ -193,9 +236,9 @@ def _user_row(event: Any, seq: int) -> tuple[Any, ...]:
         email_key(event.email),
         username_key(event.username),
         search_text(event.first_name, event.last_name, event.email, event.username),
-        iso(event.timestamp),
+        iso(created_at(event)),
         str(event.status),
-        iso(event.timestamp),
+        iso(created_at(event)),
         _text(invitation.get("id")),
         _iso(invitation.get("issued_at")),
         _iso(invitation.get("expires_at")),

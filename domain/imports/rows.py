@@ -144,6 +144,11 @@ def _same(value: str, key: str) -> str:
     return value if key == value else key
 
 
+def neutralised(cell: str) -> str:
+    """A cell a spreadsheet shows as text: a leading formula character is escaped with '."""
+    return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
+
+
 def shown(value: str) -> str:
     """The value as a message names it: cut short when long."""
     if len(value) <= _SHOWN_LENGTH:
