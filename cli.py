@@ -52,6 +52,33 @@ def _parser() -> argparse.ArgumentParser:
     )
     worker.set_defaults(run=_worker)
 
+    legacy = commands.add_parser(
+        "legacy-import",
+        help="register users from a legacy system with their original status and creation "
+        "date (the only way into BLOCKED and DISABLED); safe to run again",
+        description="Registers the users of FILE (columns first_name, last_name, email, "
+        "username, status, created_at) with source LEGACY_MIGRATION. Rows at fault are "
+        "reported and not registered; correct them and run the command again: rows "
+        "registered by an earlier run are skipped. Exit status: 0 when every row is "
+        "registered, 1 when some rows were not, 2 when the file itself is at fault.",
+    )
+    legacy.add_argument("file", metavar="FILE", help="the CSV file (UTF-8, Windows-1252, ...)")
+    legacy.add_argument(
+        "--actor",
+        default="system",
+        help="who migrates, as the status history shows it: your name or email (system)",
+    )
+    legacy.add_argument(
+        "--reason", help="the status history's reason (says the file and the date by default)"
+    )
+    legacy.add_argument(
+        "--dry-run", action="store_true", help="check and report only: register nobody"
+    )
+    legacy.add_argument(
+        "--report", metavar="PATH", help="write the rows not registered, with their errors, as CSV"
+    )
+    legacy.set_defaults(run=_legacy_import)
+
     serve = commands.add_parser(
         "serve", help="run the server for local use (generates a secret, prints a token)"
     )
@@ -100,6 +127,19 @@ def _worker(args: argparse.Namespace) -> int:
         services.worker.stop()
         services.close()
     return 0
+
+
+def _legacy_import(args: argparse.Namespace) -> int:
+    from legacy_import import run_legacy_import
+
+    return run_legacy_import(
+        Settings.from_env(),
+        args.file,
+        actor=args.actor,
+        reason=args.reason,
+        dry_run=args.dry_run,
+        report_path=args.report,
+    )
 
 
 def ensure_local_secret() -> None:
