@@ -190,9 +190,10 @@ def free_keys(cursor: Cursor, keys: list[int]) -> list[int]:
     return free
 
 
-#: How far above a taken key one question looks for the end of its run: a run is the
-#: users of one microsecond, such as a legacy file's users of one creation date.
-RUN_WINDOW = 1 << 24
+#: How far above a taken key one question looks for the end of its run (a run is the
+#: users of one microsecond, such as a legacy file's users of one creation date): about
+#: a millisecond of creation time, so a moved user sorts at most that far from its time.
+RUN_WINDOW = 1 << 20
 
 
 def _after_run(cursor: Cursor, key: int, given: list[int]) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -17,7 +18,9 @@ import pytest
 
 from bootstrap import Services, build_services
 from domain.application import NewUser, Roster
+from domain.statuses import StatusChangeSource, UserStatus
 from domain.users import User
+from projections import users as user_list
 from projections.database import Cursor
 from projections.follower import Follower
 from projections.history_queries import history_of
@@ -107,6 +110,48 @@ def test_the_cli_rebuild_restores_a_damaged_read_model(
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout == f"Read models rebuilt from {last_position(services)} events.\n"
     assert read_model_rows(services.database) == live
+
+
+@pytest.mark.parametrize("window", [user_list.RUN_WINDOW, 64])
+def test_users_created_in_one_microsecond_get_distinct_keys_that_a_rebuild_repeats(
+    services: Services, monkeypatch: pytest.MonkeyPatch, window: int
+) -> None:
+    """A legacy file's users of one creation date share a microsecond: their list keys
+    move past the run of taken ones, in live passes of any size and in a rebuild alike,
+    and with a window smaller than the run (64 keys here) too."""
+    monkeypatch.setattr(user_list, "RUN_WINDOW", window)
+    moment = datetime(2016, 1, 1, tzinfo=UTC)
+
+    def migrate(name: str, count: int, at: datetime) -> None:
+        services.roster.register_users(
+            [
+                NewUser(
+                    "Ann",
+                    f"{name} {i}",
+                    f"{name}{i}@acme.com",
+                    status=UserStatus.BLOCKED,
+                    created_at=at,
+                )
+                for i in range(count)
+            ],
+            actor=ACTOR,
+            source=StatusChangeSource.LEGACY_MIGRATION,
+        )
+        services.read_model.catch_up()
+
+    migrate("first", 700, moment)
+    migrate("later", 2, moment + timedelta(microseconds=1))
+    for name in ("second", "third", "fourth", "fifth"):
+        migrate(name, 700, moment)
+    live = read_model_rows(services.database)
+    keys = [row["seq"] for row in live["users"]]
+    created = {row["created_at"] for row in live["users"]}
+
+    services.read_model.rebuild()
+
+    assert read_model_rows(services.database) == live
+    assert len(set(keys)) == len(keys) == 3502
+    assert len(created) == 2
 
 
 # ---------------------------------------------------------------- exactly once
