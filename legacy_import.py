@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
+from domain import values
+from domain.errors import InvalidInputError
 from domain.imports.invalid_file import InvalidFileError
 from domain.imports.legacy import LEGACY, LegacyMigration, LegacyRow, MigrationReport
 from domain.imports.rows import neutralised
@@ -37,17 +39,26 @@ def run_legacy_import(
     if not path.is_file():
         print(f"roster: {file} is not a file.", file=sys.stderr)
         return 2
-    today = datetime.now(UTC).date().isoformat()
-    reason = reason or (
-        f"Migrated from {path.name} on {today}: status and creation date as the legacy "
+    default = (
+        f"Migrated from {''.join(c for c in path.name if c.isprintable())} on "
+        f"{datetime.now(UTC).date().isoformat()}: status and creation date as the legacy "
         "system recorded them."
     )
+    try:
+        kept_reason = values.parse_reason(reason or default, field="--reason") or default
+        kept_actor = values.parse_reason(actor, field="--actor")
+    except InvalidInputError as error:
+        print(f"roster: {error.field}: {error.message}", file=sys.stderr)
+        return 2
+    if not kept_actor:
+        print("roster: --actor: say who migrates (your name or email).", file=sys.stderr)
+        return 2
     services = build_services(settings)
     try:
         migration = LegacyMigration(
             services.roster,
-            actor=actor,
-            reason=reason,
+            actor=kept_actor,
+            reason=kept_reason,
             max_bytes=settings.max_upload_bytes,
             max_rows=settings.max_rows,
         )

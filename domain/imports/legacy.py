@@ -119,6 +119,7 @@ class LegacyMigration:
             for chunk in self._chunks(stream, emails, usernames, report):
                 self._register(chunk, report, dry_run=dry_run)
                 on_chunk(report)
+        report.refused.sort(key=lambda row: row.number)  # taken keys are found last
         return report
 
     # ------------------------------------------------------------------ the two passes
