@@ -57,7 +57,7 @@ class UserListView:
     def _register(self, cursor: Cursor, registered: list[tuple[Any, int]]) -> None:
         if not registered:
             return
-        keys = free_keys(cursor, [created_order(created_at(e), p) for e, p in registered])
+        keys = free_keys(cursor, [created_order(created_at(event)) for event, _ in registered])
         rows = [_user_row(event, key) for (event, _), key in zip(registered, keys, strict=True)]
         cursor.executemany(
             "INSERT INTO users (seq, id, version, first_name, last_name, email, username,"
@@ -164,12 +164,13 @@ def created_at(registered: Any) -> datetime:
     return original if original is not None else registered.timestamp
 
 
-def created_order(moment: datetime, position: int) -> int:
-    """The user's `seq`: microseconds since the epoch, then the event's position, so that
-    integer order is creation order. It is the trigram index's rowid too, so a search
-    sorted by creation stops after one page instead of sorting every match."""
-    micros = (moment - EPOCH) // timedelta(microseconds=1)
-    return micros * 1024 + position % 1024
+def created_order(moment: datetime) -> int:
+    """The user's `seq` as first asked for: microseconds since the epoch, times 1024 so
+    that users created in the same microsecond (a legacy file's users of one date) fit
+    after the first in the order they were registered (`free_keys`). Integer order is
+    creation order; `seq` is the trigram index's rowid too, so a search sorted by
+    creation stops after one page instead of sorting every match."""
+    return (moment - EPOCH) // timedelta(microseconds=1) * 1024
 
 
 def free_keys(cursor: Cursor, keys: list[int]) -> list[int]:

@@ -29,23 +29,17 @@ def test_search_folds_case_and_accents_alike(written: str, typed: str) -> None:
     assert fold(typed) in fold(written)
 
 
-def test_creation_order_follows_time_before_position() -> None:
+def test_creation_order_follows_time() -> None:
     earlier = datetime(2026, 1, 1, tzinfo=UTC)
     later = earlier + timedelta(microseconds=1)
 
-    assert created_order(earlier, 5000) < created_order(later, 1)
-
-
-def test_creation_order_breaks_ties_by_position() -> None:
-    moment = datetime(2026, 1, 1, tzinfo=UTC)
-
-    assert created_order(moment, 7) < created_order(moment, 8)
+    assert created_order(earlier) < created_order(later)
 
 
 def test_users_created_before_1970_still_get_keys_in_order() -> None:
     old = datetime(1960, 5, 1, tzinfo=UTC)
 
-    assert created_order(old, 1) < created_order(old + timedelta(days=1), 1) < 0
+    assert created_order(old) < created_order(old + timedelta(days=1)) < 0
 
 
 def test_a_taken_key_moves_to_the_next_free_one(tmp_path: Path) -> None:
@@ -61,3 +55,15 @@ def test_a_taken_key_moves_to_the_next_free_one(tmp_path: Path) -> None:
         )
         assert free_keys(cursor, [100, 100, 102]) == [101, 102, 103]
     database.close()
+
+
+def test_users_of_one_microsecond_keep_the_order_of_their_registration(tmp_path: Path) -> None:
+    database = SQLiteDatabase(str(tmp_path / "read.db"))
+    database.create_tables()
+    moment = created_order(datetime(2016, 1, 1, tzinfo=UTC))
+    with database.writing() as cursor:
+        keys = free_keys(cursor, [moment] * 3000 + [moment + 1024])
+    database.close()
+
+    assert keys == sorted(keys)
+    assert keys == list(range(moment, moment + 3001))
