@@ -38,6 +38,13 @@ fragment UserFields on User {
 USER_RESULT = (
     "__typename ...UserFields ... on Problem { code message } ... on InvalidInput { field }"
 )
+ACCEPT = f"""
+mutation($token: String!) {{ acceptInvitation(token: $token) {{
+  __typename ...UserFields ... on Problem {{ code message }} }} }}
+{USER}"""
+RESEND = f"""
+mutation($id: ID!) {{ resendInvitation(userId: $id) {{ {USER_RESULT} }} }}
+{USER}"""
 GROUP_RESULT = (
     "__typename ... on Group { id name permissions memberCount } "
     "... on Problem { code message } ... on InvalidInput { field }"

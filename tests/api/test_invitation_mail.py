@@ -30,17 +30,9 @@ from domain.users import User
 from jobs.delivery import FIRST_RETRY_SECONDS
 from settings import Settings
 from tests.api.importing import Importer, people
-from tests.api.operations import USER, Administrator
+from tests.api.operations import ACCEPT, RESEND, Administrator
 from tests.support import ROOT, Api, ServerProcess, ThreadedServer, free_port
 
-ACCEPT = f"""
-mutation($token: String!) {{ acceptInvitation(token: $token) {{
-  __typename ...UserFields ... on Problem {{ code message }} }} }}
-{USER}"""
-RESEND = f"""
-mutation($id: ID!) {{ resendInvitation(userId: $id) {{
-  __typename ...UserFields ... on Problem {{ code message }} }} }}
-{USER}"""
 PORTAL = "http://127.0.0.1:8000/accept?token="
 LINK = re.compile(re.escape(PORTAL) + r"(\S+)")
 REPLACED = "This invitation was replaced by a newer one"

@@ -25,8 +25,8 @@ from domain.statuses import StatusChangeSource
 from domain.users import User
 from settings import Settings
 from tests.api.operations import (
-    USER,
-    USER_RESULT,
+    ACCEPT,
+    RESEND,
     Administrator,
     Toggle,
     error_codes,
@@ -37,13 +37,6 @@ from tests.api.operations import (
 from tests.integration.harness import Spawn
 from tests.support import AUDITOR, VIEWER, Api, ThreadedServer, token
 
-ACCEPT = f"""
-mutation($token: String!) {{ acceptInvitation(token: $token) {{
-  __typename ...UserFields ... on Problem {{ code message }} }} }}
-{USER}"""
-RESEND = f"""
-mutation($id: ID!) {{ resendInvitation(userId: $id) {{ {USER_RESULT} }} }}
-{USER}"""
 CHANGE = "userId from to actor source reason"
 HISTORY = f"query($id: ID!) {{ userStatusHistory(userId: $id) {{ {CHANGE} }} }}"
 FEED = f"""
