@@ -8,6 +8,7 @@ for the read models to include it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hmac
 import itertools
@@ -317,6 +318,23 @@ class Roster(Application[UUID]):
         user = self.get_aggregate(User, user_id, "user")
         user.record_sent(invitation_id, at)
         return Saved.of(user_id, self.save(user))
+
+    def record_invitations_sent(self, sent: Sequence[tuple[UUID, UUID, datetime]]) -> None:
+        """`record_invitation_sent` for many (user id, invitation id, when) in one atomic
+        write; one by one when another writer changed one of the users meanwhile. Users
+        that are gone are skipped."""
+        users = []
+        for user_id, invitation_id, at in sent:
+            user = self._load(user_id)
+            if isinstance(user, User):
+                user.record_sent(invitation_id, at)
+                users.append(user)
+        try:
+            self.save(*users)
+        except IntegrityError:
+            for user_id, invitation_id, at in sent:
+                with contextlib.suppress(NotFoundError):
+                    self.record_invitation_sent(user_id, invitation_id, at)
 
     @retried_on_conflict
     def record_invitation_undeliverable(

@@ -3,12 +3,13 @@
 Driven by the events: the read model adds a row for every invitation issued, in one
 transaction with its position, so no invitation is missed and none is listed twice.
 The worker claims due rows for a while (`claimed_until`, so several processes share
-the work and a dead one's rows come back), sends each, marks it SENT and records
-`InvitationSent` on the user. A crash between sending and marking resends only the
-mails that were in flight. A mail server that is down or answers 4xx is tried again
-with growing pauses; a 5xx refusal is recorded on the user (`InvitationUndeliverable`)
-and not tried again. Mails go out at most `rate` per second, apart from the import's
-commit, which only adds rows.
+the work and a dead one's rows come back), looks again that they are still to be sent
+(at most RECHECK_SECONDS before sending each), sends them, and every RECHECK_SECONDS
+marks those sent SENT and records `InvitationSent` on their users in one write. A crash
+between sending and marking resends only the mails of that last quarter second. A mail
+server that is down or answers 4xx is tried again with growing pauses; a 5xx refusal
+is recorded on the user (`InvitationUndeliverable`) and not tried again. Mails go out
+at most `rate` per second, apart from the import's commit, which only adds rows.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ log = logging.getLogger("roster.mail")
 #: dead process's mails come back to the others within a minute.
 CLAIM_ROWS = 50
 CLAIM_SECONDS = 60.0
+#: How stale the look at a claimed mail may be when it is sent, and how long sent mails
+#: wait to be recorded as sent (a crash resends those).
+RECHECK_SECONDS = 0.25
 FIRST_RETRY_SECONDS = 5.0
 MAX_RETRY_SECONDS = 3600.0
 
@@ -92,39 +96,60 @@ class DeliveryWorker(BackgroundLoop):
     def deliver_due(self) -> int:
         """Sends the mails due now (one claim's worth); returns how many were handled."""
         rows = self._claim()
+        ours = {row["invitation_id"] for row in rows}
+        checked = recorded = time.monotonic()  # the claim itself was a fresh look
+        sent: list[tuple[dict[str, Any], datetime]] = []
         try:
-            for row in rows:
+            for index, row in enumerate(rows):
                 if self.stopping:
                     break
-                self._deliver(row)
+                self._pace()
+                if time.monotonic() - checked >= RECHECK_SECONDS:
+                    ours = self._still_ours([later["invitation_id"] for later in rows[index:]])
+                    checked = time.monotonic()
+                if row["invitation_id"] not in ours:
+                    continue  # replaced, accepted or deactivated since: not worth sending
+                if self._deliver(row):
+                    sent.append((row, datetime.now(UTC)))
+                if time.monotonic() - recorded >= RECHECK_SECONDS:
+                    self._record_sent(sent)
+                    sent, recorded = [], time.monotonic()
         finally:
+            self._record_sent(sent)
             self.outbox.close()  # one connection per claim, not per mail
         return len(rows)
 
     # ------------------------------------------------------------------ one mail
 
-    def _deliver(self, row: dict[str, Any]) -> None:
+    def _deliver(self, row: dict[str, Any]) -> bool:
+        """Hands the mail over; False when it was not (expired, or refused)."""
         expires_at = from_iso(row["expires_at"])
         assert expires_at is not None
         if expires_at <= datetime.now(UTC):
             self._set(row, status="SUPERSEDED", last_error="expired before it could be sent")
-            return
-        self._pace()
-        if not self._still_ours(row):
-            return  # replaced, accepted or deactivated since the claim: not worth sending
+            return False
         try:
             self.outbox.send(self._message(row, expires_at), row["invitation_id"])
         except DeliveryError as error:
             self._failed(row, error)
+            return False
+        return True
+
+    def _record_sent(self, sent: list[tuple[dict[str, Any], datetime]]) -> None:
+        """Marks mails handed over as SENT and records `InvitationSent` on their users,
+        a few at a time: a crash before this resends only these."""
+        if not sent:
             return
-        sent_at = datetime.now(UTC)
-        self._set(row, status="SENT")
-        try:
-            self.roster.record_invitation_sent(
-                UUID(row["user_id"]), UUID(row["invitation_id"]), sent_at
+        ids = [row["invitation_id"] for row, _ in sent]
+        with self.database.writing() as cursor:
+            cursor.execute(
+                f"UPDATE mail_deliveries SET status = 'SENT' WHERE invitation_id IN ({_marks(ids)})"
+                " AND status = 'PENDING'",
+                ids,
             )
-        except DomainError:
-            log.warning("Invitation %s was sent but its user is gone.", row["invitation_id"])
+        self.roster.record_invitations_sent(
+            [(UUID(row["user_id"]), UUID(row["invitation_id"]), at) for row, at in sent]
+        )
 
     def _message(self, row: dict[str, Any], expires_at: datetime) -> EmailMessage:
         token = self.roster.tokens.token_for(UUID(row["invitation_id"]))
@@ -189,7 +214,7 @@ class DeliveryWorker(BackgroundLoop):
             ids = [row["invitation_id"] for row in cursor.fetchall()]
             if not ids:
                 return []
-            marks = ", ".join(["%s"] * len(ids))
+            marks = _marks(ids)
             cursor.execute(
                 f"UPDATE mail_deliveries SET claimed_by = %s, claimed_until = %s"
                 f" WHERE invitation_id IN ({marks})",
@@ -202,24 +227,24 @@ class DeliveryWorker(BackgroundLoop):
             claimed: list[dict[str, Any]] = cursor.fetchall()
             return claimed
 
-    def _still_ours(self, row: dict[str, Any]) -> bool:
-        """Renews the claim on the row just before sending it; False when the row is no
-        longer PENDING (the read model superseded it) or another process claimed it."""
+    def _still_ours(self, ids: list[str]) -> set[str]:
+        """Renews the claim on these rows just before sending them; those no longer
+        PENDING (the read model superseded them) or claimed by another process are left
+        out."""
+        owner = self.owner
         with self.database.writing() as cursor:
             cursor.execute(
                 "UPDATE mail_deliveries SET claimed_until = %s"
-                " WHERE invitation_id = %s AND status = 'PENDING' AND claimed_by = %s",
-                (time.time() + CLAIM_SECONDS, row["invitation_id"], self.owner),
+                f" WHERE invitation_id IN ({_marks(ids)}) AND status = 'PENDING'"
+                " AND claimed_by = %s",
+                (time.time() + CLAIM_SECONDS, *ids, owner),
             )
             cursor.execute(
-                "SELECT status, claimed_by FROM mail_deliveries WHERE invitation_id = %s",
-                (row["invitation_id"],),
+                f"SELECT invitation_id FROM mail_deliveries WHERE invitation_id IN ({_marks(ids)})"
+                " AND status = 'PENDING' AND claimed_by = %s",
+                (*ids, owner),
             )
-            found = cursor.fetchone()
-        return found is not None and (found["status"], found["claimed_by"]) == (
-            "PENDING",
-            self.owner,
-        )
+            return {row["invitation_id"] for row in cursor.fetchall()}
 
     def _set(self, row: dict[str, Any], **columns: Any) -> None:
         """Updates a row this worker claimed, unless the read model has moved it on."""
@@ -230,3 +255,7 @@ class DeliveryWorker(BackgroundLoop):
                 " WHERE invitation_id = %s AND status = 'PENDING'",
                 (*columns.values(), row["invitation_id"]),
             )
+
+
+def _marks(values: list[str]) -> str:
+    return ", ".join(["%s"] * len(values))
