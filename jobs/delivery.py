@@ -9,7 +9,8 @@ marks those sent SENT and records `InvitationSent` on their users in one write. 
 between sending and marking resends only the mails of that last quarter second. A mail
 server that is down or answers 4xx is tried again with growing pauses; a 5xx refusal
 is recorded on the user (`InvitationUndeliverable`) and not tried again. Mails go out
-at most `rate` per second, apart from the import's commit, which only adds rows.
+at most `rate` per second, and at most YIELD_RATE while an import reads or commits in
+the same process: the commit only adds rows to the list, and is not slowed by sending.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import contextlib
 import html
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -45,6 +47,8 @@ CLAIM_SECONDS = 60.0
 #: How stale the look at a claimed mail may be when it is sent, and how long sent mails
 #: wait to be recorded as sent (a crash resends those).
 RECHECK_SECONDS = 0.25
+#: Mails a second at most while an import reads or commits in the same process.
+YIELD_RATE = 10.0
 FIRST_RETRY_SECONDS = 5.0
 MAX_RETRY_SECONDS = 3600.0
 
@@ -77,6 +81,7 @@ class DeliveryWorker(BackgroundLoop):
         portal_url: str,
         rate: float,
         poll_seconds: float = 1.0,
+        yield_to: Callable[[], bool] = lambda: False,
     ) -> None:
         self.roster = roster
         self.database = database
@@ -85,6 +90,9 @@ class DeliveryWorker(BackgroundLoop):
         self.sender = sender
         self.portal_url = portal_url
         self.interval = 1.0 / rate if rate > 0 else 0.0
+        #: True while import work runs in this process: mails then go out at no more
+        #: than YIELD_RATE a second, so that they do not slow the commit down.
+        self.yield_to = yield_to
         self.claim_rows = max(1, min(CLAIM_ROWS, int(rate * CLAIM_SECONDS / 4)))
         self.owner = worker_name()
         self._next_send = 0.0
@@ -197,7 +205,8 @@ class DeliveryWorker(BackgroundLoop):
         now = time.monotonic()
         if now < self._next_send:
             time.sleep(self._next_send - now)
-        self._next_send = max(now, self._next_send) + self.interval
+        interval = max(self.interval, 1 / YIELD_RATE) if self.yield_to() else self.interval
+        self._next_send = max(now, self._next_send) + interval
 
     # ------------------------------------------------------------------ the table
 

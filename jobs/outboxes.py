@@ -68,6 +68,7 @@ class SmtpOutbox:
         query = parse_qs(parts.query)
         self.starttls = query.get("starttls", ["false"])[0].lower() in ("1", "true", "yes")
         self._smtp: smtplib.SMTP | None = None
+        self._tls: ssl.SSLContext | None = None
 
     def send(self, message: EmailMessage, name: str) -> None:
         """Sends over the connection kept from the mail before, if it still works; a
@@ -97,19 +98,24 @@ class SmtpOutbox:
                 smtp.close()
 
     def _connect(self) -> smtplib.SMTP:
-        context = ssl.create_default_context()
         smtp: smtplib.SMTP
         if self.implicit_tls:
             smtp = smtplib.SMTP_SSL(
-                self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS, context=context
+                self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS, context=self._context()
             )
         else:
             smtp = smtplib.SMTP(self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS)
             if self.starttls:
-                smtp.starttls(context=context)
+                smtp.starttls(context=self._context())
         if self.user:
             smtp.login(self.user, self.password)
         return smtp
+
+    def _context(self) -> ssl.SSLContext:
+        """Made once: loading the system's certificates costs ~20 ms."""
+        if self._tls is None:
+            self._tls = ssl.create_default_context()
+        return self._tls
 
 
 def _delivery_error(error: Exception) -> DeliveryError:

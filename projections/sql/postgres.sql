@@ -130,4 +130,6 @@ CREATE TABLE IF NOT EXISTS mail_deliveries (
     claimed_until DOUBLE PRECISION,
     last_error TEXT
 );
-CREATE INDEX IF NOT EXISTS mail_deliveries_due ON mail_deliveries (status, next_attempt_at);
+-- The delivery worker claims the oldest PENDING mails first (ORDER BY seq), skipping the
+-- few that wait for a retry; an index on (status, next_attempt_at) made it sort them all.
+CREATE INDEX IF NOT EXISTS mail_deliveries_queue ON mail_deliveries (status, seq);
