@@ -1,0 +1,424 @@
+"""Invitation benchmark: imports the same N-row file twice over HTTP against the real server,
+once with mail delivery paused and once delivering every invitation to a local SMTP server that
+accepts everything, and prints how long until every invitation is delivered, mails per second,
+and what delivering costs the import. Timings are printed for comparison, never asserted.
+
+    .venv/bin/python bench/invitations.py --rows 100000 [--database-url URL] [--mail-rate 1000]
+        [--csv PATH] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# bench/search.py, next to this file
+from search import running_server  # noqa: E402
+
+from domain.profiles import Profile  # noqa: E402
+from settings import Settings  # noqa: E402
+from tokens import issue_token  # noqa: E402
+
+# bench/import.py: its file, its steps over HTTP, its store ("import" is a keyword).
+importing = importlib.import_module("import")
+
+POLL_SECONDS = 0.5
+SHOW_SECONDS = 10.0
+#: Waiting for mails stops when none came for this long, or at the limit.
+STALL_SECONDS = 120.0
+WAIT_LIMIT = 4 * 3600.0
+SAMPLE = 500  # the server's largest page
+MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(.*?)\r?\n(?![ \t])", re.I | re.M | re.S)
+SENT = f"""query Sent {{ users(first: {SAMPLE}) {{
+  edges {{ node {{ invitation {{ sentAt }} }} }} }} }}"""
+STATUSES = "SELECT status, count(*) FROM mail_deliveries GROUP BY status"
+LOG_LINE = re.compile(r"^\S+ \S+ (INFO|WARNING|ERROR|CRITICAL) ")
+
+
+class Mailbox:
+    """An SMTP handler that accepts every mail and notes when it came, its Message-ID and
+    its recipients, so that a mail sent twice shows."""
+
+    def __init__(self) -> None:
+        self.arrivals: list[float] = []
+        self.message_ids: Counter[bytes] = Counter()
+        self.recipients: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        found = MESSAGE_ID.search(envelope.original_content or b"")
+        with self._lock:
+            self.arrivals.append(time.perf_counter())
+            self.message_ids[found.group(1).strip() if found else b""] += 1
+            self.recipients.update(address.lower() for address in envelope.rcpt_tos)
+        return "250 OK"
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self.arrivals)
+
+    def times(self) -> list[float]:
+        with self._lock:
+            return list(self.arrivals)
+
+
+@contextmanager
+def mail_server() -> Iterator[tuple[Mailbox, str]]:
+    """aiosmtpd on a free local port, in a thread of this process; yields its smtp:// URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield mailbox, f"smtp://127.0.0.1:{port}"
+    finally:
+        controller.stop()
+
+
+@dataclass
+class Run:
+    """One import: when each step started and ended (perf_counter), and what it left."""
+
+    name: str
+    started: dict[str, float] = field(default_factory=dict)
+    phases: dict[str, float] = field(default_factory=dict)
+    progress: dict[str, Any] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)
+    sent_in_sample: int = 0
+    sent_lag: float = 0.0
+    #: CPU seconds of the server and of this process (the SMTP server) after COMPLETED.
+    cpu_after: tuple[float, float] = (0.0, 0.0)
+    peak_rss: int = 0
+    log: list[str] = field(default_factory=list)
+
+    @contextmanager
+    def timed(self, phase: str) -> Iterator[None]:
+        """As bench/import.py's Figures.timed, which its import_over_http calls."""
+        self.started[phase] = time.perf_counter()
+        yield
+        self.phases[phase] = time.perf_counter() - self.started[phase]
+
+    @property
+    def commit(self) -> tuple[float, float]:
+        """When commitImport was sent and when the batch was seen COMPLETED."""
+        start = self.started["commit -> COMPLETED"]
+        return start, start + self.phases["commit -> COMPLETED"]
+
+
+# ---------------------------------------------------------------- the server
+
+
+@contextmanager
+def store(args: argparse.Namespace, scratch: Path, run: str) -> Iterator[str]:
+    """A fresh store per run: bench/import.py's fresh_store, with a SQLite file of its own
+    (`-paused` or `-delivering` added to the name given)."""
+    given: str | None = args.database_url
+    if given is not None and not given.startswith("sqlite:///"):
+        with importing.fresh_store(args, scratch) as url:
+            yield str(url)
+        return
+    base = Path(given.removeprefix("sqlite:///")) if given else scratch / "roster.db"
+    path = base.with_name(f"{base.stem}-{run}{base.suffix}").resolve()
+    for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        stale.unlink(missing_ok=True)
+    yield f"sqlite:///{path}"
+
+
+def logging_to(path: Path) -> dict[str, str]:
+    """The server's log lines (INFO and up, with the thread) into `path`, through uvicorn's
+    UVICORN_LOG_CONFIG; the server sets up logging only when nobody did."""
+    config = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "plain": {"format": "%(asctime)s %(levelname)s [%(threadName)s] %(name)s %(message)s"}
+        },
+        "handlers": {
+            "file": {"class": "logging.FileHandler", "filename": str(path), "formatter": "plain"}
+        },
+        "root": {"level": "INFO", "handlers": ["file"]},
+    }
+    config_path = path.with_suffix(".json")
+    config_path.write_text(json.dumps(config))
+    return {"UVICORN_LOG_CONFIG": str(config_path)}
+
+
+@contextmanager
+def admin_client(url: str, env: dict[str, str]) -> Iterator[httpx.Client]:
+    secret = secrets.token_urlsafe(48)
+    settings = Settings.from_env({"ROSTER_DATABASE_URL": url, "ROSTER_JWT_SECRET": secret})
+    admin = [Profile.USER_MANAGEMENT_ADMIN]
+    token = issue_token(settings, subject="bench", profiles=admin, ttl=timedelta(hours=6))
+    headers = {"authorization": f"Bearer {token}"}
+    with (
+        running_server(url, secret, env) as base,
+        httpx.Client(base_url=base, headers=headers, timeout=600) as client,
+    ):
+        yield client
+
+
+def server_cpu() -> float:
+    """CPU seconds (user and system) of the uvicorn process this bench started."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == os.getpid() and b"uvicorn" in command:
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
+def delivery_statuses(url: str) -> dict[str, int]:
+    """mail_deliveries' rows by status, read from the store."""
+    if url.startswith("sqlite:///"):
+        with closing(sqlite3.connect(url.removeprefix("sqlite:///"), timeout=30)) as db:
+            rows = db.execute(STATUSES).fetchall()
+    else:
+        with psycopg.connect(url) as connection:
+            rows = connection.execute(STATUSES).fetchall()
+    return {str(status): int(n) for status, n in rows}
+
+
+def sent_in_sample(client: httpx.Client, run: Run) -> None:
+    """How many of the newest users' invitations show a sentAt once delivery is over, waiting
+    up to STALL_SECONDS for the read model to include the last InvitationSent events."""
+    expected, started = min(SAMPLE, int(run.progress["created"])), time.perf_counter()
+    while time.perf_counter() - started < STALL_SECONDS:
+        edges = importing.post(client, SENT, "users")["users"]["edges"]
+        run.sent_in_sample = sum(edge["node"]["invitation"]["sentAt"] is not None for edge in edges)
+        if run.sent_in_sample >= expected:
+            break
+        time.sleep(POLL_SECONDS)
+    run.sent_lag = time.perf_counter() - started
+
+
+# ---------------------------------------------------------------- waiting for mails
+
+
+def await_delivery(mailbox: Mailbox, url: str, run: Run) -> None:
+    """Until a mail came for every user created and none is PENDING, or delivery stalled."""
+    expected = int(run.progress["created"])
+    started = shown = last_change = time.perf_counter()
+    last_count = 0
+    while (now := time.perf_counter()) - started < WAIT_LIMIT:
+        received = mailbox.count()
+        if received >= expected and none_pending(url, run):
+            return
+        if received != last_count:
+            last_change, last_count = now, received
+        elif now - last_change > STALL_SECONDS:
+            print(f"  no mail for {STALL_SECONDS:.0f} s; giving up")
+            return
+        if now - shown >= SHOW_SECONDS:
+            none_pending(url, run)
+            print(
+                f"  mails {received:>9,} of {expected:,}  {mail_rate(mailbox, now):>6,.0f}/s "
+                f"over the last {SHOW_SECONDS:.0f} s   mail_deliveries {run.statuses}"
+            )
+            shown = now
+        time.sleep(POLL_SECONDS)
+    print(f"  gave up after {WAIT_LIMIT:.0f} s")
+
+
+def none_pending(url: str, run: Run) -> bool:
+    run.statuses = delivery_statuses(url)
+    return run.statuses.get("PENDING", 0) == 0
+
+
+def mail_rate(mailbox: Mailbox, now: float) -> float:
+    return sum(t > now - SHOW_SECONDS for t in mailbox.times()[-100_000:]) / SHOW_SECONDS
+
+
+# ---------------------------------------------------------------- the runs
+
+
+def import_once(
+    args: argparse.Namespace, scratch: Path, run: Run, env: dict[str, str], mailbox: Mailbox | None
+) -> None:
+    """The import over HTTP on a fresh store; with a mailbox, then the delivery of its mails."""
+    print(f"\n{run.name}:")
+    log = scratch / f"server-{run.name}.log"
+    with store(args, scratch, run.name) as url, admin_client(url, env | logging_to(log)) as c:
+        importing.import_over_http(c, args.csv_path, run)
+        if mailbox is not None:
+            cpu = server_cpu(), time.process_time()
+            await_delivery(mailbox, url, run)
+            run.cpu_after = server_cpu() - cpu[0], time.process_time() - cpu[1]
+            sent_in_sample(c, run)
+        run.statuses = delivery_statuses(url)
+        run.peak_rss = importing.server_memory("VmHWM")
+    run.log = log.read_text(errors="replace").splitlines()
+
+
+def run_both(args: argparse.Namespace, scratch: Path) -> tuple[Run, Run, Mailbox]:
+    paused, delivering = Run("paused"), Run("delivering")
+    with mail_server() as (mailbox, smtp_url):
+        env = {"ROSTER_SMTP_URL": smtp_url, "ROSTER_MAIL_RATE": str(args.mail_rate)}
+        import_once(args, scratch, paused, env | {"ROSTER_MAIL_DELIVERY": "off"}, None)
+        if mailbox.count():
+            print(f"  {mailbox.count():,} mails came while delivery was paused")
+        import_once(args, scratch, delivering, env | {"ROSTER_MAIL_DELIVERY": "on"}, mailbox)
+    return paused, delivering, mailbox
+
+
+# ---------------------------------------------------------------- the report
+
+
+def import_table(paused: Run, delivering: Run) -> None:
+    """The import's steps, paused and delivering, and how much longer delivering took."""
+    print(f"\n{'import (seconds)':<30} {'paused':>10} {'delivering':>11} {'difference':>11}")
+    for phase in [*paused.phases, "upload to COMPLETED"]:
+        before, after = (
+            run.phases.get(phase, sum(run.phases.values())) for run in (paused, delivering)
+        )
+        change = f"{(after - before) / before:+.0%}" if before else ""
+        print(f"{phase:<30} {before:10.2f} {after:11.2f} {change:>11}")
+    for run in (paused, delivering):
+        created, commit = int(run.progress["created"]), run.phases["commit -> COMPLETED"]
+        print(
+            f"  {run.name}: {created:,} users created, commit {created / commit:,.0f} users/s, "
+            f"server peak RSS (VmHWM) {run.peak_rss / 2**20:,.0f} MiB"
+        )
+
+
+def delivery_table(run: Run, mailbox: Mailbox, rate: float) -> None:
+    arrivals, created = sorted(mailbox.times()), int(run.progress["created"])
+    if not arrivals:
+        print("\nNo mail arrived.")
+        return
+    start, done = run.commit
+    first, last = arrivals[0], arrivals[-1]
+    during = sum(t <= done for t in arrivals)
+    after = len(arrivals) - during
+    twice = sum(n > 1 for n in mailbox.message_ids.values())
+    print(f"\nDelivery (ROSTER_MAIL_RATE {rate:g}/s)")
+    lines = [
+        ("mails received / users created", f"{len(arrivals):,} / {created:,}"),
+        (
+            "distinct Message-IDs / recipients",
+            f"{len(mailbox.message_ids):,} / {len(mailbox.recipients):,}",
+        ),
+        ("Message-IDs received twice or more", f"{twice:,}"),
+        ("recipients with 2+ mails", f"{sum(n > 1 for n in mailbox.recipients.values()):,}"),
+        ("commit start -> first mail", f"{first - start:.2f} s"),
+        ("commit start -> last mail", f"{last - start:.2f} s"),
+        ("COMPLETED -> last mail", f"{last - done:.2f} s"),
+        ("mails/s, first to last mail", per_second(len(arrivals), last - first)),
+        ("mails/s while the commit ran", f"{per_second(during, done - start)} ({during:,} mails)"),
+        ("mails/s after COMPLETED", f"{per_second(after, last - done)} ({after:,} mails)"),
+        (
+            "CPU per mail after COMPLETED",
+            f"server {cpu_ms(run.cpu_after[0], after)}, "
+            f"this process (SMTP server) {cpu_ms(run.cpu_after[1], after)}",
+        ),
+        ("mail_deliveries at the end", str(run.statuses)),
+        (
+            f"newest {SAMPLE} users with a sentAt",
+            f"{run.sent_in_sample} (read model seen after {run.sent_lag:.1f} s more)",
+        ),
+    ]
+    for label, value in lines:
+        print(f"  {label:<36} {value}")
+
+
+def per_second(count: int, seconds: float) -> str:
+    return f"{count / seconds:,.1f}" if seconds > 0 else "-"
+
+
+def cpu_ms(seconds: float, mails: int) -> str:
+    return f"{seconds * 1000 / mails:.2f} ms" if mails else "-"
+
+
+def log_summary(run: Run) -> None:
+    levels = Counter(m.group(1) for line in run.log if (m := LOG_LINE.match(line)))
+    locked = sum("locked" in line.lower() for line in run.log)
+    print(
+        f"Server log, {run.name}: {len(run.log):,} lines {dict(levels)}; {locked} mention 'locked'"
+    )
+    problems = Counter(
+        re.sub(r"[0-9a-f-]{36}", "<id>", line.split(" ", 3)[-1])
+        for line in run.log
+        if " WARNING " in line or " ERROR " in line
+    )
+    for message, n in problems.most_common(5):
+        print(f"  {n:>6}x {message[:150]}")
+
+
+# ---------------------------------------------------------------- main
+
+
+def arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000, help="rows of the file (100000)")
+    parser.add_argument(
+        "--database-url",
+        help="sqlite:///path (two files beside it), or postgresql://user@host:port/db to create "
+        "a fresh database per run on that server (default: SQLite files in a temporary directory)",
+    )
+    parser.add_argument(
+        "--mail-rate",
+        type=float,
+        default=1000.0,
+        help="ROSTER_MAIL_RATE, mails per second at most; above 0 (1000)",
+    )
+    parser.add_argument("--csv", help="import this file instead of writing one")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the temporary directory (file, logs) and PostgreSQL databases",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="random seed of the file (1)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = arguments(argv)
+    scratch = Path(tempfile.mkdtemp(prefix="roster-invitations-bench-"))
+    try:
+        started = time.perf_counter()
+        args.csv_path = importing.prepare_csv(args, scratch, importing.Figures())
+        paused, delivering, mailbox = run_both(args, scratch)
+        import_table(paused, delivering)
+        delivery_table(delivering, mailbox, args.mail_rate)
+        for run in (paused, delivering):
+            log_summary(run)
+        print(f"Whole bench: {time.perf_counter() - started:.0f} s")
+    finally:
+        if args.keep:
+            print(f"Kept {scratch}")
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
