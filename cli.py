@@ -7,11 +7,16 @@ import argparse
 import os
 import secrets
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from domain.profiles import Profile
 from settings import SECRET_FILE, ConfigurationError, Settings, parse_duration
+
+if TYPE_CHECKING:
+    from bootstrap import Services
+    from jobs.loop import BackgroundLoop
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -51,6 +56,13 @@ def _parser() -> argparse.ArgumentParser:
         "beside or instead of the servers' own workers",
     )
     worker.set_defaults(run=_worker)
+
+    mailer = commands.add_parser(
+        "mailer",
+        help="send invitation mails in this process, beside or instead of the servers' own "
+        "delivery (run servers with ROSTER_MAIL_DELIVERY=off to leave it all here)",
+    )
+    mailer.set_defaults(run=_mailer)
 
     legacy = commands.add_parser(
         "legacy-import",
@@ -109,6 +121,15 @@ def _rebuild(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
+    return _run_loops("import worker", lambda services: [services.worker])
+
+
+def _mailer(args: argparse.Namespace) -> int:
+    return _run_loops("mail delivery", lambda services: [services.delivery])
+
+
+def _run_loops(what: str, loops_of: Callable[[Services], list[BackgroundLoop]]) -> int:
+    """Runs background loops of the services in this process until SIGTERM or Ctrl-C."""
     import signal
     import threading
 
@@ -118,13 +139,16 @@ def _worker(args: argparse.Namespace) -> int:
     stopping = threading.Event()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signal_number, lambda *_: stopping.set())
-    services.worker.start()
-    print(f"Import worker on {services.settings.store.url} ({services.worker.leases.owner}).")
+    loops = loops_of(services)
+    for loop in loops:
+        loop.start()
+    print(f"Roster {what} on {services.settings.store.url}.", flush=True)
     try:
         while not stopping.wait(1):
             pass
     finally:
-        services.worker.stop()
+        for loop in loops:
+            loop.stop()
         services.close()
     return 0
 

@@ -10,6 +10,7 @@ import email.policy
 import html
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -459,3 +460,50 @@ def test_a_killed_process_leaves_its_mails_to_the_next_without_sending_twice(
     twice = [mailbox for mailbox, times in received.items() if times > 1]
     assert len(twice) <= 2, twice
     assert max(received.values()) <= 2
+
+
+def test_while_an_import_works_in_the_process_mails_go_out_at_most_10_a_second(
+    serve: Callable[..., ThreadedServer], mail_server: MailServer
+) -> None:
+    server = serve(
+        ROSTER_SMTP_URL=mail_server.url, ROSTER_MAIL_RATE="1000", ROSTER_MAIL_DELIVERY="off"
+    )
+    admin = Administrator(server.api)
+    for n in range(20):
+        admin.register("Ana", f"No{n}", address())
+    services = server.app.state.services
+
+    services.worker.working.set()  # what the import worker sets while it reads or commits
+    services.delivery.start()
+    wait_for(lambda: mail_server.mailbox.count() >= 20, within=20)
+
+    arrivals = mail_server.mailbox.arrivals
+    assert arrivals[-1] - arrivals[0] >= 1.5  # 19 gaps of 1/10 s; at 1000/s, 0.02 s
+    services.worker.working.clear()
+
+
+def test_roster_mailer_sends_the_mails_of_servers_that_do_not(
+    serve: Callable[..., ThreadedServer], mail_server: MailServer, env: dict[str, str]
+) -> None:
+    server = serve(ROSTER_MAIL_DELIVERY="off")
+    admin = Administrator(server.api)
+    users = [admin.register("Ana", f"No{n}", address()) for n in range(3)]
+    process_env = {k: v for k, v in os.environ.items() if not k.startswith("ROSTER_")}
+    mailer = subprocess.Popen(
+        [sys.executable, "cli.py", "mailer"],
+        cwd=ROOT,
+        env={**process_env, **env, "ROSTER_SMTP_URL": mail_server.url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for(lambda: mail_server.mailbox.count() >= 3, within=30)
+        wait_for(lambda: all(sent_at(admin, user["id"]) for user in users))
+    finally:
+        mailer.send_signal(signal.SIGTERM)
+        output, _ = mailer.communicate(timeout=20)
+
+    assert mailer.returncode == 0, output
+    assert "Roster mail delivery on" in output
+    assert mail_server.mailbox.recipients() == Counter(user["email"] for user in users)
