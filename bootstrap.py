@@ -133,6 +133,5 @@ def build_services(settings: Settings) -> Services:
             sender=settings.mail_from,
             portal_url=settings.portal_url,
             rate=settings.mail_rate,
-            yield_to=worker.working.is_set,
         ),
     )

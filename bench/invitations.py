@@ -4,7 +4,7 @@ accepts everything, and prints how long until every invitation is delivered, mai
 and what delivering costs the import. Timings are printed for comparison, never asserted.
 
     .venv/bin/python bench/invitations.py --rows 100000 [--database-url URL] [--mail-rate 1000]
-        [--csv PATH] [--keep]
+        [--mailers N] [--csv PATH] [--keep]
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import secrets
 import shutil
 import socket
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import threading
@@ -172,8 +173,7 @@ def logging_to(path: Path) -> dict[str, str]:
 
 
 @contextmanager
-def admin_client(url: str, env: dict[str, str]) -> Iterator[httpx.Client]:
-    secret = secrets.token_urlsafe(48)
+def admin_client(url: str, secret: str, env: dict[str, str]) -> Iterator[httpx.Client]:
     settings = Settings.from_env({"ROSTER_DATABASE_URL": url, "ROSTER_JWT_SECRET": secret})
     admin = [Profile.USER_MANAGEMENT_ADMIN]
     token = issue_token(settings, subject="bench", profiles=admin, ttl=timedelta(hours=6))
@@ -186,16 +186,42 @@ def admin_client(url: str, env: dict[str, str]) -> Iterator[httpx.Client]:
 
 
 def server_cpu() -> float:
-    """CPU seconds (user and system) of the uvicorn process this bench started."""
+    """CPU seconds (user and system) of the server and the mailers this bench started."""
+    seconds = 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
             command = (stat.parent / "cmdline").read_bytes()
         except (OSError, IndexError):
             continue
-        if int(fields[1]) == os.getpid() and b"uvicorn" in command:
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return 0.0
+        if int(fields[1]) == os.getpid() and (b"uvicorn" in command or b"mailer" in command):
+            seconds += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return seconds
+
+
+@contextmanager
+def mailers(count: int, url: str, secret: str, env: dict[str, str], log: Path) -> Iterator[None]:
+    """`roster mailer` processes on the store, sending instead of the server."""
+    process_env = {k: v for k, v in os.environ.items() if not k.startswith("ROSTER_")}
+    process_env |= {"ROSTER_DATABASE_URL": url, "ROSTER_JWT_SECRET": secret, **env}
+    with log.open("ab") as output:
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "cli.py", "mailer"],
+                cwd=ROOT,
+                env=process_env,
+                stdout=output,
+                stderr=output,
+            )
+            for _ in range(count)
+        ]
+    try:
+        yield
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
 
 
 def delivery_statuses(url: str) -> dict[str, int]:
@@ -268,7 +294,15 @@ def import_once(
     """The import over HTTP on a fresh store; with a mailbox, then the delivery of its mails."""
     print(f"\n{run.name}:")
     log = scratch / f"server-{run.name}.log"
-    with store(args, scratch, run.name) as url, admin_client(url, env | logging_to(log)) as c:
+    secret = secrets.token_urlsafe(48)
+    count = args.mailers if mailbox is not None else 0
+    if count:
+        env = env | {"ROSTER_MAIL_DELIVERY": "off"}  # the mailers send, not the server
+    with (
+        store(args, scratch, run.name) as url,
+        admin_client(url, secret, env | logging_to(log)) as c,
+        mailers(count, url, secret, env, scratch / f"mailers-{run.name}.log"),
+    ):
         importing.import_over_http(c, args.csv_path, run)
         if mailbox is not None:
             cpu = server_cpu(), time.process_time()
@@ -311,7 +345,7 @@ def import_table(paused: Run, delivering: Run) -> None:
         )
 
 
-def delivery_table(run: Run, mailbox: Mailbox, rate: float) -> None:
+def delivery_table(run: Run, mailbox: Mailbox, rate: float, mailers: int) -> None:
     arrivals, created = sorted(mailbox.times()), int(run.progress["created"])
     if not arrivals:
         print("\nNo mail arrived.")
@@ -321,7 +355,8 @@ def delivery_table(run: Run, mailbox: Mailbox, rate: float) -> None:
     during = sum(t <= done for t in arrivals)
     after = len(arrivals) - during
     twice = sum(n > 1 for n in mailbox.message_ids.values())
-    print(f"\nDelivery (ROSTER_MAIL_RATE {rate:g}/s)")
+    senders = f"{mailers} roster mailer processes" if mailers else "the server"
+    print(f"\nDelivery by {senders} (ROSTER_MAIL_RATE {rate:g}/s each)")
     lines = [
         ("mails received / users created", f"{len(arrivals):,} / {created:,}"),
         (
@@ -338,7 +373,7 @@ def delivery_table(run: Run, mailbox: Mailbox, rate: float) -> None:
         ("mails/s after COMPLETED", f"{per_second(after, last - done)} ({after:,} mails)"),
         (
             "CPU per mail after COMPLETED",
-            f"server {cpu_ms(run.cpu_after[0], after)}, "
+            f"server and mailers {cpu_ms(run.cpu_after[0], after)}, "
             f"this process (SMTP server) {cpu_ms(run.cpu_after[1], after)}",
         ),
         ("mail_deliveries at the end", str(run.statuses)),
@@ -391,6 +426,12 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
         default=1000.0,
         help="ROSTER_MAIL_RATE, mails per second at most; above 0 (1000)",
     )
+    parser.add_argument(
+        "--mailers",
+        type=int,
+        default=0,
+        help="send from this many `roster mailer` processes instead of the server (0)",
+    )
     parser.add_argument("--csv", help="import this file instead of writing one")
     parser.add_argument(
         "--keep",
@@ -409,7 +450,7 @@ def main(argv: list[str] | None = None) -> None:
         args.csv_path = importing.prepare_csv(args, scratch, importing.Figures())
         paused, delivering, mailbox = run_both(args, scratch)
         import_table(paused, delivering)
-        delivery_table(delivering, mailbox, args.mail_rate)
+        delivery_table(delivering, mailbox, args.mail_rate, args.mailers)
         for run in (paused, delivering):
             log_summary(run)
         print(f"Whole bench: {time.perf_counter() - started:.0f} s")

@@ -9,8 +9,8 @@ marks those sent SENT and records `InvitationSent` on their users in one write. 
 between sending and marking resends only the mails of that last quarter second. A mail
 server that is down or answers 4xx is tried again with growing pauses; a 5xx refusal
 is recorded on the user (`InvitationUndeliverable`) and not tried again. Mails go out
-at most `rate` per second, and at most YIELD_RATE while an import reads or commits in
-the same process: the commit only adds rows to the list, and is not slowed by sending.
+at most `rate` per second, and at most YIELD_RATE while any worker reads or commits an
+import: the commit only adds rows to the list, and is not slowed by sending.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import contextlib
 import html
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -47,8 +46,10 @@ CLAIM_SECONDS = 60.0
 #: How stale the look at a claimed mail may be when it is sent, and how long sent mails
 #: wait to be recorded as sent (a crash resends those).
 RECHECK_SECONDS = 0.25
-#: Mails a second at most while an import reads or commits in the same process.
+#: Mails a second at most while an import is read or committed (by any process), and
+#: how often the store is asked whether one is.
 YIELD_RATE = 10.0
+IMPORT_LOOK_SECONDS = 1.0
 FIRST_RETRY_SECONDS = 5.0
 MAX_RETRY_SECONDS = 3600.0
 
@@ -81,7 +82,6 @@ class DeliveryWorker(BackgroundLoop):
         portal_url: str,
         rate: float,
         poll_seconds: float = 1.0,
-        yield_to: Callable[[], bool] = lambda: False,
     ) -> None:
         self.roster = roster
         self.database = database
@@ -90,9 +90,8 @@ class DeliveryWorker(BackgroundLoop):
         self.sender = sender
         self.portal_url = portal_url
         self.interval = 1.0 / rate if rate > 0 else 0.0
-        #: True while import work runs in this process: mails then go out at no more
-        #: than YIELD_RATE a second, so that they do not slow the commit down.
-        self.yield_to = yield_to
+        self._importing = False
+        self._looked_for_imports = float("-inf")
         self.claim_rows = max(1, min(CLAIM_ROWS, int(rate * CLAIM_SECONDS / 4)))
         self.owner = worker_name()
         self._next_send = 0.0
@@ -205,8 +204,22 @@ class DeliveryWorker(BackgroundLoop):
         now = time.monotonic()
         if now < self._next_send:
             time.sleep(self._next_send - now)
-        interval = max(self.interval, 1 / YIELD_RATE) if self.yield_to() else self.interval
+        interval = max(self.interval, 1 / YIELD_RATE) if self._import_running() else self.interval
         self._next_send = max(now, self._next_send) + interval
+
+    def _import_running(self) -> bool:
+        """Whether a worker anywhere reads or commits a batch (holds a live lease), asked
+        of the store at most once a second: mails then go out at no more than YIELD_RATE
+        a second, so that delivery does not slow the import down."""
+        now = time.monotonic()
+        if now - self._looked_for_imports >= IMPORT_LOOK_SECONDS:
+            with self.database.reading() as cursor:
+                cursor.execute(
+                    "SELECT 1 FROM import_leases WHERE expires_at > %s LIMIT 1", (time.time(),)
+                )
+                self._importing = cursor.fetchone() is not None
+            self._looked_for_imports = now
+        return self._importing
 
     # ------------------------------------------------------------------ the table
 

@@ -13,7 +13,6 @@ import io
 import logging
 import os
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -61,8 +60,6 @@ class ImportWorker(BackgroundLoop):
         super().__init__("import-worker", poll_seconds)
         self._failures: dict[UUID, tuple[int, float]] = {}
         self._next_sweep = 0.0
-        #: Set while this worker reads or commits a batch (the mail delivery yields).
-        self.working = threading.Event()
 
     def run_once(self) -> bool:
         """Works on one batch that needs it; False when none does."""
@@ -76,7 +73,6 @@ class ImportWorker(BackgroundLoop):
             lease = self.leases.hold(batch_id)
             if lease is None:
                 continue
-            self.working.set()
             try:
                 with lease:
                     self.work_on(batch_id, lease)
@@ -84,8 +80,6 @@ class ImportWorker(BackgroundLoop):
             except Exception:
                 self._failed(batch_id)
                 raise
-            finally:
-                self.working.clear()
             return True
         return False
 
