@@ -386,15 +386,23 @@ def test_a_user_deactivated_while_mails_go_out_gets_none(
 # ---------------------------------------------------------------- pace and crashes
 
 
+def with_mails_waiting(
+    serve: Callable[..., ThreadedServer], mail_server: MailServer, *, rate: str, mails: int
+) -> ThreadedServer:
+    """A server sending at `rate`, its delivery not started yet, with `mails` waiting."""
+    server = serve(
+        ROSTER_SMTP_URL=mail_server.url, ROSTER_MAIL_RATE=rate, ROSTER_MAIL_DELIVERY="off"
+    )
+    admin = Administrator(server.api)
+    for n in range(mails):
+        admin.register("Ana", f"No{n}", address())
+    return server
+
+
 def test_mails_go_out_at_the_configured_rate(
     serve: Callable[..., ThreadedServer], mail_server: MailServer
 ) -> None:
-    server = serve(
-        ROSTER_SMTP_URL=mail_server.url, ROSTER_MAIL_RATE="20", ROSTER_MAIL_DELIVERY="off"
-    )
-    admin = Administrator(server.api)
-    for n in range(60):
-        admin.register("Ana", f"No{n}", address())
+    server = with_mails_waiting(serve, mail_server, rate="20", mails=60)
 
     server.app.state.services.delivery.start()
     wait_for(lambda: mail_server.mailbox.count() >= 60, within=20)
@@ -466,13 +474,7 @@ def test_a_killed_process_leaves_its_mails_to_the_next_without_sending_twice(
 def test_while_a_worker_holds_an_import_mails_go_out_at_most_10_a_second(
     serve: Callable[..., ThreadedServer], mail_server: MailServer
 ) -> None:
-    server = serve(
-        ROSTER_SMTP_URL=mail_server.url, ROSTER_MAIL_RATE="1000", ROSTER_MAIL_DELIVERY="off"
-    )
-    admin = Administrator(server.api)
-    for n in range(20):
-        admin.register("Ana", f"No{n}", address())
-    services = server.app.state.services
+    services = with_mails_waiting(serve, mail_server, rate="1000", mails=20).app.state.services
     # The lease another process's worker holds while it reads or commits a batch.
     other_worker = Leases(services.database, "another-process", seconds=30)
     lease = other_worker.hold(uuid4())
