@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from domain import values
 from domain.errors import InvalidInputError
 from domain.imports.invalid_file import InvalidFileError
 from domain.imports.legacy import LEGACY, LegacyMigration, LegacyRow, MigrationReport
@@ -44,21 +43,12 @@ def run_legacy_import(
         f"{datetime.now(UTC).date().isoformat()}: status and creation date as the legacy "
         "system recorded them."
     )
-    try:
-        kept_reason = values.parse_reason(reason or default, field="--reason") or default
-        kept_actor = values.parse_reason(actor, field="--actor")
-    except InvalidInputError as error:
-        print(f"roster: {error.field}: {error.message}", file=sys.stderr)
-        return 2
-    if not kept_actor:
-        print("roster: --actor: say who migrates (your name or email).", file=sys.stderr)
-        return 2
     services = build_services(settings)
     try:
         migration = LegacyMigration(
             services.roster,
-            actor=kept_actor,
-            reason=kept_reason,
+            actor=actor,
+            reason=reason if reason and reason.strip() else default,
             max_bytes=settings.max_upload_bytes,
             max_rows=settings.max_rows,
         )
@@ -69,11 +59,13 @@ def run_legacy_import(
                 services.read_model.catch_up()  # the user list shows each chunk at once
             progress.show(report)
 
-        try:
-            report = migration.run(lambda: path.open("rb"), dry_run=dry_run, on_chunk=on_chunk)
-        except InvalidFileError as error:
-            print(f"roster: {path.name} was not imported: {error.message}", file=sys.stderr)
-            return 2
+        report = migration.run(lambda: path.open("rb"), dry_run=dry_run, on_chunk=on_chunk)
+    except InvalidInputError as error:  # an actor or reason the history cannot keep
+        print(f"roster: --{error.field}: {error.message}", file=sys.stderr)
+        return 2
+    except InvalidFileError as error:
+        print(f"roster: {path.name} was not imported: {error.message}", file=sys.stderr)
+        return 2
     finally:
         services.close()
     _summary(path, report, dry_run)

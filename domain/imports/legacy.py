@@ -96,7 +96,8 @@ class LegacyMigration:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.roster = roster
-        self.actor = actor
+        # What the status history keeps: InvalidInputError (field actor or reason) else.
+        self.actor = values.parse_name(actor, field="actor")
         self.reason = values.parse_reason(reason)
         self.max_bytes = max_bytes
         self.max_rows = max_rows
