@@ -26,11 +26,11 @@ from uuid import UUID
 
 from domain import values
 from domain.application import NewUser, Roster
-from domain.errors import DomainError, InvalidInputError
+from domain.errors import DomainError
 from domain.imports.columns import TEMPLATE_COLUMNS, ColumnSet
 from domain.imports.duplicates import SharedKeys, duplicate_error
 from domain.imports.reading import MAX_BYTES, MAX_ROWS, CsvRow, open_csv
-from domain.imports.rows import CheckedRow, RowError, RowInput, check_columns, shown
+from domain.imports.rows import CheckedRow, RowError, RowInput, check_columns, row_error, shown
 from domain.statuses import StatusChangeSource, UserStatus
 from domain.uniqueness import KeyKind, KeyOwners
 
@@ -268,7 +268,7 @@ class LegacyMigration:
                 report.registered_before += 1
             else:
                 assert isinstance(error, DomainError)
-                report.refused.append(_refused(checked, (_row_error(error),)))
+                report.refused.append(_refused(checked, (row_error(error),)))
 
     def _new_user(self, checked: _Checked, user_id: UUID) -> NewUser:
         row = checked.columns.clean()
@@ -337,10 +337,3 @@ def _username_taken(checked: _Checked) -> RowError:
         f"The username {shown(checked.columns.username or '')} is taken by another user: "
         "choose another, or leave it empty to have one derived from the email.",
     )
-
-
-def _row_error(error: DomainError) -> RowError:
-    column = {"EMAIL_TAKEN": "email", "USERNAME_TAKEN": "username"}.get(error.code)
-    if isinstance(error, InvalidInputError) and error.field:
-        column = error.field
-    return RowError(column, error.code, str(error))

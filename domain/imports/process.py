@@ -25,10 +25,11 @@ from uuid import UUID, uuid4
 from eventsourcing.persistence import IntegrityError
 
 from domain.application import NewUser, Roster, Saved
-from domain.errors import ConflictError, DomainError, InvalidInputError
+from domain.errors import DomainError
 from domain.imports.batch import AccessMode, ImportBatch, ImportStatus
 from domain.imports.reading import MAX_BYTES, MAX_ROWS, CsvRow, open_csv
 from domain.imports.review import Review, RowError, RowInput, RowKeys, RowResult, RowStatus
+from domain.imports.rows import row_error
 from domain.imports.table import ReviewTable, StoredRow
 from domain.statuses import StatusChangeSource
 from domain.uniqueness import KeyKind, KeyOwners
@@ -215,7 +216,9 @@ class Importer:
             if row.keys[0] is not None and owners.get(row.keys[0]) == ids[row.number]:
                 created[row.number] = ids[row.number]
             else:
-                failed[row.number] = [_row_error(error)]
+                failed[row.number] = [
+                    row_error(error, conflict="It was registered after the review.")
+                ]
         return created, failed
 
     def _access(self, batch: ImportBatch, row_number: int) -> tuple[list[UUID], list[str]]:
@@ -279,23 +282,3 @@ def _size(line: _Line) -> int:
     text += "".join(error.message for error in errors)
     size = len(text) if text.isascii() and text.isprintable() and '"' not in text else 6 * len(text)
     return size + 40 * len(errors) + 2 * len(row.email) + 120  # keys, codes, punctuation
-
-
-def _row_error(error: DomainError) -> RowError:
-    column = {
-        "EMAIL_TAKEN": "email",
-        "USERNAME_TAKEN": "username",
-    }.get(error.code)
-    if isinstance(error, InvalidInputError) and error.field:
-        column = _COLUMNS.get(error.field.split("[")[0], column)
-    if isinstance(error, ConflictError):
-        return RowError(column, error.code, f"{error} It was registered after the review.")
-    return RowError(column, error.code, str(error))
-
-
-_COLUMNS = {
-    "firstName": "first_name",
-    "lastName": "last_name",
-    "email": "email",
-    "username": "username",
-}

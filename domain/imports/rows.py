@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from domain import values
-from domain.errors import InvalidInputError
+from domain.errors import ConflictError, DomainError, InvalidInputError
 
 #: What makes a spreadsheet run a cell as a formula (OWASP's CSV injection list). Tab and
 #: CR are trimmed away with the other spaces, so the kept value never begins with them.
@@ -142,6 +142,26 @@ def _formula(column: str, value: str) -> RowError:
 def _same(value: str, key: str) -> str:
     # Most values are their own key: keeping one string for both saves a copy per row.
     return value if key == value else key
+
+
+#: createUser's input fields, as the columns of a file.
+_COLUMNS = {
+    "firstName": "first_name",
+    "lastName": "last_name",
+    "email": "email",
+    "username": "username",
+}
+
+
+def row_error(error: DomainError, *, conflict: str = "") -> RowError:
+    """Why registering a row's user was refused, as a fault of its column; `conflict` is
+    added to the message when another user holds its email or username."""
+    column = {"EMAIL_TAKEN": "email", "USERNAME_TAKEN": "username"}.get(error.code)
+    if isinstance(error, InvalidInputError) and error.field:
+        column = _COLUMNS.get(error.field.split("[")[0], column)
+    if isinstance(error, ConflictError) and conflict:
+        return RowError(column, error.code, f"{error} {conflict}")
+    return RowError(column, error.code, str(error))
 
 
 def neutralised(cell: str) -> str:
