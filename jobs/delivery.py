@@ -33,7 +33,7 @@ from domain.errors import DomainError
 from jobs.loop import BackgroundLoop
 from jobs.outboxes import DeliveryError, Outbox
 from jobs.worker import worker_name
-from projections.database import ReadDatabase
+from projections.database import ReadDatabase, marks
 from projections.encoding import from_iso
 
 log = logging.getLogger("roster.mail")
@@ -150,7 +150,7 @@ class DeliveryWorker(BackgroundLoop):
         ids = [row["invitation_id"] for row, _ in sent]
         with self.database.writing() as cursor:
             cursor.execute(
-                f"UPDATE mail_deliveries SET status = 'SENT' WHERE invitation_id IN ({_marks(ids)})"
+                f"UPDATE mail_deliveries SET status = 'SENT' WHERE invitation_id IN ({marks(ids)})"
                 " AND status = 'PENDING'",
                 ids,
             )
@@ -236,14 +236,13 @@ class DeliveryWorker(BackgroundLoop):
             ids = [row["invitation_id"] for row in cursor.fetchall()]
             if not ids:
                 return []
-            marks = _marks(ids)
             cursor.execute(
                 f"UPDATE mail_deliveries SET claimed_by = %s, claimed_until = %s"
-                f" WHERE invitation_id IN ({marks})",
+                f" WHERE invitation_id IN ({marks(ids)})",
                 (self.owner, now + CLAIM_SECONDS, *ids),
             )
             cursor.execute(
-                f"SELECT * FROM mail_deliveries WHERE invitation_id IN ({marks}) ORDER BY seq",
+                f"SELECT * FROM mail_deliveries WHERE invitation_id IN ({marks(ids)}) ORDER BY seq",
                 ids,
             )
             claimed: list[dict[str, Any]] = cursor.fetchall()
@@ -257,12 +256,12 @@ class DeliveryWorker(BackgroundLoop):
         with self.database.writing() as cursor:
             cursor.execute(
                 "UPDATE mail_deliveries SET claimed_until = %s"
-                f" WHERE invitation_id IN ({_marks(ids)}) AND status = 'PENDING'"
+                f" WHERE invitation_id IN ({marks(ids)}) AND status = 'PENDING'"
                 " AND claimed_by = %s",
                 (time.time() + CLAIM_SECONDS, *ids, owner),
             )
             cursor.execute(
-                f"SELECT invitation_id FROM mail_deliveries WHERE invitation_id IN ({_marks(ids)})"
+                f"SELECT invitation_id FROM mail_deliveries WHERE invitation_id IN ({marks(ids)})"
                 " AND status = 'PENDING' AND claimed_by = %s",
                 (*ids, owner),
             )
@@ -277,7 +276,3 @@ class DeliveryWorker(BackgroundLoop):
                 " WHERE invitation_id = %s AND status = 'PENDING'",
                 (*columns.values(), row["invitation_id"]),
             )
-
-
-def _marks(values: list[str]) -> str:
-    return ", ".join(["%s"] * len(values))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import queue
 import re
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Sequence, Sized
 from contextlib import contextmanager
 from importlib import resources
 from typing import Any, Literal, Protocol, cast
@@ -42,6 +42,11 @@ class ReadDatabase(Protocol):
 #: version are dropped and made anew, and the read models are rebuilt from the events.
 READ_MODEL_VERSION = 7
 _TABLE = re.compile(r"CREATE (?:VIRTUAL )?TABLE IF NOT EXISTS (\w+)")
+
+
+def marks(values: Sized) -> str:
+    """The placeholders of an `IN (...)` list of these values: "%s, %s, %s"."""
+    return ", ".join(["%s"] * len(values))
 
 
 def schema_statements(dialect: Dialect) -> list[str]:

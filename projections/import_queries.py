@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from projections.database import Cursor
+from projections.database import Cursor, marks
 from projections.encoding import from_iso, from_json
 from projections.paging import Page, decode_cursor, encode_cursor, page_of
 
@@ -78,9 +78,8 @@ def rows(
 
 
 def rows_numbered(cursor: Cursor, batch_id: str, numbers: list[int]) -> list[ImportRowRow]:
-    marks = ", ".join(["%s"] * len(numbers))
     cursor.execute(
-        f"SELECT * FROM import_rows WHERE batch_id = %s AND row_number IN ({marks})"
+        f"SELECT * FROM import_rows WHERE batch_id = %s AND row_number IN ({marks(numbers)})"
         " ORDER BY row_number",
         [batch_id, *numbers],
     )

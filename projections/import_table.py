@@ -8,7 +8,7 @@ from uuid import UUID
 
 from domain.imports.review import RowError, RowInput, RowStatus
 from domain.imports.table import StoredRow
-from projections.database import Cursor, ReadDatabase
+from projections.database import Cursor, ReadDatabase, marks
 from projections.encoding import from_json
 from projections.follower import Follower
 
@@ -63,9 +63,8 @@ class ImportRowsTable:
 def _select_chunk(
     cursor: Cursor, batch_id: UUID, column: str, values: list[Any]
 ) -> list[StoredRow]:
-    marks = ", ".join(["%s"] * len(values))
     cursor.execute(
-        f"SELECT {_COLUMNS} FROM import_rows WHERE batch_id = %s AND {column} IN ({marks})",
+        f"SELECT {_COLUMNS} FROM import_rows WHERE batch_id = %s AND {column} IN ({marks(values)})",
         (str(batch_id), *values),
     )
     return [_stored(row) for row in cursor.fetchall()]

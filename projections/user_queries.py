@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.values import email_key
-from projections.database import Cursor, Dialect
+from projections.database import Cursor, Dialect, marks
 from projections.encoding import fold, from_iso, from_json
 from projections.paging import Page, decode_cursor, encode_cursor, page_of
 
@@ -52,8 +52,7 @@ class UserFilter:
 def users_by_ids(cursor: Cursor, ids: list[str]) -> dict[str, UserRow]:
     if not ids:
         return {}
-    marks = ", ".join(["%s"] * len(ids))
-    cursor.execute(f"SELECT * FROM users WHERE id IN ({marks})", ids)
+    cursor.execute(f"SELECT * FROM users WHERE id IN ({marks(ids)})", ids)
     return {row["id"]: _user(row) for row in cursor.fetchall()}
 
 
@@ -86,8 +85,9 @@ def list_users(
     if after is not None:
         value, last_seq = decode_cursor(kind, after, 2)
         given = [last_seq] if column == "seq" else [value, last_seq]
-        marks = ", ".join(["%s"] * len(given))
-        clauses.append(f"({', '.join(keys)}) {'<' if direction == 'DESC' else '>'} ({marks})")
+        clauses.append(
+            f"({', '.join(keys)}) {'<' if direction == 'DESC' else '>'} ({marks(given)})"
+        )
         params += given
     order = ", ".join(f"{key} {direction}" for key in keys)
     cursor.execute(

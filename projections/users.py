@@ -10,7 +10,7 @@ from typing import Any
 
 from domain.users import User
 from domain.values import email_key, username_key
-from projections.database import Cursor, Dialect
+from projections.database import Cursor, Dialect, marks
 from projections.encoding import fold, from_json, iso, to_json
 
 STATUS_EVENTS = User.StatusChanged
@@ -178,8 +178,7 @@ def free_keys(cursor: Cursor, keys: list[int]) -> list[int]:
     the same microsecond), the key after the highest taken one near it. Which keys are
     taken depends only on the events before, so a rebuild gives the same keys however
     its batches fall."""
-    marks = ", ".join(["%s"] * len(keys))
-    cursor.execute(f"SELECT seq FROM users WHERE seq IN ({marks})", keys)
+    cursor.execute(f"SELECT seq FROM users WHERE seq IN ({marks(keys)})", keys)
     listed = {int(row["seq"]) for row in cursor.fetchall()}
     given: list[int] = []  # sorted: the keys given so far to this batch's users
     free = []
