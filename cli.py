@@ -72,7 +72,8 @@ def _parser() -> argparse.ArgumentParser:
         "username, status, created_at) with source LEGACY_MIGRATION. Rows at fault are "
         "reported and not registered; correct them and run the command again: rows "
         "registered by an earlier run are skipped. Exit status: 0 when every row is "
-        "registered, 1 when some rows were not, 2 when the file itself is at fault.",
+        "registered, 1 when some rows were not, 2 when the file itself, --actor or --reason "
+        "is at fault.",
     )
     legacy.add_argument("file", metavar="FILE", help="the CSV file (UTF-8, Windows-1252, ...)")
     legacy.add_argument(

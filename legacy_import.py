@@ -31,7 +31,7 @@ def run_legacy_import(
     report_path: str | None,
 ) -> int:
     """0 when every row is registered (now or before), 1 when some rows are not, 2 when
-    the file cannot be read."""
+    the file cannot be read or the actor or reason cannot be kept."""
     from bootstrap import build_services
 
     path = Path(file)
