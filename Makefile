@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench lock clean
+.PHONY: run test lint bench schema lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/search.py $(BENCH_ARGS)
+
+# Write the SDL the server serves to schema.graphql, the contract the tests diff against.
+schema: $(STAMP)
+	$(BIN)/python -m schema > schema.graphql
 
 # Re-pin every dependency (run after changing pyproject.toml).
 lock:

@@ -23,8 +23,8 @@ from tests.support import (
     token,
 )
 
-#: The contract the server must serve; CI copies shared/ beside the clone.
-CONTRACT = Path(__file__).resolve().parents[3] / "shared/api/schema.graphql"
+#: The contract the server must serve, kept in the repository (`make schema` writes it).
+CONTRACT = Path(__file__).resolve().parents[2] / "schema.graphql"
 TEST_DATABASE = os.environ.get("ROSTER_TEST_DATABASE_URL", "sqlite")
 ON_POSTGRES = TEST_DATABASE.startswith(("postgresql://", "postgres://"))
 

@@ -1,5 +1,5 @@
-"""The served schema against the contract in shared/api/schema.graphql: in code, and as
-clients see it by introspection over HTTP."""
+"""The served schema against the contract kept in the repository (schema.graphql, written
+by `make schema`): in code, and as clients see it by introspection over HTTP."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from graphql import (
     find_breaking_changes,
     find_dangerous_changes,
     get_introspection_query,
+    lexicographic_sort_schema,
+    print_schema,
 )
 
 from schema.app import schema
@@ -70,6 +72,14 @@ def test_every_name_of_the_contract_is_served(
     assert names_in(contract) - names_in(served) == set()
 
 
+def test_the_served_schema_is_the_contract_word_for_word(
+    contract: GraphQLSchema, served: GraphQLSchema
+) -> None:
+    """Descriptions and defaults included: an addition is written to schema.graphql by
+    `make schema` and committed with the change that makes it."""
+    assert printed(served) == printed(contract)
+
+
 def test_the_root_types_are_query_mutation_and_subscription(served: GraphQLSchema) -> None:
     roots = (served.query_type, served.mutation_type, served.subscription_type)
     assert [root.name if root else None for root in roots] == ["Query", "Mutation", "Subscription"]
@@ -93,3 +103,7 @@ def names_in(graph: GraphQLSchema) -> set[str]:
         elif isinstance(kind, GraphQLUnionType):
             names.update(f"{name}|{member.name}" for member in kind.types)
     return names
+
+
+def printed(graph: GraphQLSchema) -> str:
+    return print_schema(lexicographic_sort_schema(graph))
