@@ -9,9 +9,10 @@ from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from bootstrap import Services
+from domain.errors import NotFoundError
 from domain.imports.columns import (
     TEMPLATE_COLUMNS,
     TEMPLATE_CONTENT_TYPE,
@@ -22,7 +23,7 @@ from domain.imports.rows import neutralised
 from domain.profiles import Profile
 from projections import import_queries
 from projections.import_queries import ImportRowRow
-from tokens import AuthenticationError
+from schema.errors import ForbiddenError
 
 READERS = frozenset(Profile)  # read users, groups, import batches: every profile
 REPORT_PAGE = 500
@@ -39,18 +40,16 @@ async def import_template(request: Request) -> Response:
 
 
 async def error_report(request: Request) -> Response:
-    """Every INVALID and FAILED row of a batch with its errors, as CSV (bearer token)."""
+    """Every INVALID and FAILED row of a batch with its errors, as CSV (bearer token).
+    Refusals are raised: the app's exception handlers answer them (schema/errors.py)."""
     services: Services = request.app.state.services
-    try:
-        caller = services.tokens.caller(request.headers.get("authorization"))
-    except AuthenticationError as error:
-        return _refused(401, "UNAUTHENTICATED", str(error))
-    if not caller.has_any(READERS):
-        return _refused(403, "FORBIDDEN", "Ask for a profile that may read import batches.")
     batch_id = request.path_params["batch_id"]
+    caller = services.tokens.caller(request.headers.get("authorization"))
+    if not caller.has_any(READERS):
+        raise ForbiddenError("Ask for a profile that may read import batches.")
     found = await run_in_threadpool(_read, services, import_queries.batch, batch_id)
     if found is None:
-        return _refused(404, "NOT_FOUND", f"No import batch has the id {batch_id}.")
+        raise NotFoundError(f"No import batch has the id {batch_id}.")
     return StreamingResponse(
         _report(services, batch_id),
         media_type=TEMPLATE_CONTENT_TYPE,
@@ -92,7 +91,3 @@ def _line(cells: list[str]) -> str:
 def _read(services: Services, query: Callable[..., T], *args: Any) -> T:
     with services.database.reading() as cursor:
         return query(cursor, *args)
-
-
-def _refused(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status)

@@ -32,6 +32,13 @@ from downloads import error_report, import_template
 from portal import accept_page, accept_script
 from schema.app import schema
 from schema.context import Context
+from schema.errors import (
+    REFUSED,
+    PayloadTooLargeError,
+    internal_error_response,
+    refusal_for,
+    refusal_response,
+)
 from schema.queries.imports import TEMPLATE_URL
 from settings import Settings
 
@@ -151,18 +158,9 @@ class RequestLimits:
                 f"The upload is over {self.max_upload_bytes} bytes, the largest file this "
                 "server takes: split it into smaller files and upload each of them."
             )
-        response = JSONResponse(
-            {
-                "errors": [
-                    {
-                        "message": message,
-                        "extensions": {"code": "PAYLOAD_TOO_LARGE"},
-                    }
-                ]
-            },
-            status_code=413,
-        )
-        await response(scope, receive, send)
+        refusal = refusal_for(PayloadTooLargeError(message))
+        assert refusal is not None
+        await refusal.response()(scope, receive, send)
 
 
 class BodyTooLargeError(Exception):
@@ -231,6 +229,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/accept", accept_page, methods=["GET"]),
             Route("/accept.js", accept_script, methods=["GET"]),
         ],
+        exception_handlers={
+            **{kind: refusal_response for kind in REFUSED},
+            Exception: internal_error_response,
+        },
         middleware=[
             Middleware(
                 CORSMiddleware,

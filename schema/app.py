@@ -64,7 +64,7 @@ Mutation = merge_types(
 
 class RosterSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        """Coded errors are outcomes, not faults; MaskUnexpectedErrors logs the faults."""
+        """Coded errors are outcomes, not faults; CodedErrors logs the faults."""
 
     async def execute(
         self,

@@ -1,48 +1,208 @@
-"""Top-level errors with stable `extensions.code` values, and the mapping of domain
-failures to `Problem` members: the one place where either is decided."""
+"""The one place where failures become what clients see, on every route.
+
+A failure is either an expected outcome of a mutation (a `Problem` member of its result
+union: `problem_for`) or a refusal of the whole request (`refusal_for`): a top-level
+GraphQL error with a stable `extensions.code` over HTTP and WebSocket, or an HTTP error
+response with the same JSON body on the routes beside /graphql. Anything not listed
+here is unexpected: it is logged and masked as INTERNAL_SERVER_ERROR (see
+schema/extensions.py), never shown.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 from uuid import UUID
 
 from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 from domain.errors import (
     ConflictError,
     DomainError,
     InvalidInputError,
+    InvalidInvitationError,
     InvalidStateError,
     NotFoundError,
 )
-from schema.types.problems import Conflict, InvalidInput, InvalidState, NotFound
+from domain.imports.invalid_file import InvalidFileError
+from jobs.intake import LeaseLostError
+from projections.paging import InvalidCursorError
+from schema.types.imports import InvalidFile, InvalidFileCode
+from schema.types.problems import (
+    Conflict,
+    InvalidInput,
+    InvalidInvitation,
+    InvalidState,
+    NotFound,
+)
+from tokens import AuthenticationError
+
+log = logging.getLogger("roster.errors")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A request refused as a whole: `code` is the top-level `extensions.code`, `status`
+    the HTTP status of a route that is not GraphQL."""
+
+    code: str
+    status: int
+    message: str
+    extensions: Mapping[str, Any] = field(default_factory=dict)
+
+    def error(self) -> GraphQLError:
+        return GraphQLError(self.message, extensions={"code": self.code, **self.extensions})
+
+    def response(self) -> JSONResponse:
+        body = {"message": self.message, "extensions": {"code": self.code, **self.extensions}}
+        return JSONResponse({"errors": [body]}, self.status)
+
+
+class ForbiddenError(Exception):
+    """A valid token without a profile that may do what was asked."""
+
+
+class PayloadTooLargeError(Exception):
+    """A request body over its limit, refused before it was read."""
+
+
+def _argument(error: Exception) -> dict[str, Any]:
+    named = getattr(error, "field", None)
+    return {"argument": named} if named else {}
+
+
+#: Exception type → (code, HTTP status, extensions). A subclass takes its nearest
+#: listed base; the order does not matter.
+_REFUSALS: dict[type[Exception], tuple[str, int, Callable[[Exception], dict[str, Any]]]] = {
+    AuthenticationError: ("UNAUTHENTICATED", 401, lambda _: {}),
+    ForbiddenError: ("FORBIDDEN", 403, lambda _: {}),
+    NotFoundError: ("NOT_FOUND", 404, lambda _: {}),
+    InvalidInputError: ("BAD_USER_INPUT", 400, _argument),
+    InvalidCursorError: ("BAD_USER_INPUT", 400, lambda _: {"argument": "after"}),
+    InvalidFileError: ("BAD_USER_INPUT", 400, lambda _: {"argument": "file"}),
+    InvalidInvitationError: ("BAD_USER_INPUT", 400, lambda _: {"argument": "token"}),
+    InvalidStateError: ("INVALID_STATE", 409, lambda _: {}),
+    ConflictError: ("CONFLICT", 409, lambda _: {}),
+    LeaseLostError: ("TRY_AGAIN", 503, lambda _: {}),
+    PayloadTooLargeError: ("PAYLOAD_TOO_LARGE", 413, lambda _: {}),
+}
+
+
+def _nearest(kind: type[BaseException], table: Mapping[Any, T]) -> T | None:
+    """The entry of `kind`'s nearest listed base class (or of `kind` itself)."""
+    return next((table[base] for base in kind.__mro__ if base in table), None)
+
+
+def refusal_code(kind: type[BaseException]) -> str | None:
+    """The code an exception of this type refuses a request with; None for a fault."""
+    listed = _nearest(kind, _REFUSALS)
+    return listed[0] if listed else None
+
+
+def refusal_for(error: BaseException) -> Refusal | None:
+    """How `error` refuses a request, or None when it is unexpected (a fault)."""
+    listed = _nearest(type(error), _REFUSALS)
+    if listed is None or not isinstance(error, Exception):
+        return None
+    code, status, extensions = listed
+    message = error.message if isinstance(error, DomainError) else str(error)
+    return Refusal(code, status, message, extensions(error))
+
+
+#: The exceptions that refuse a request; the app answers each with `refusal_response`.
+REFUSED = tuple(_REFUSALS)
+
+
+async def refusal_response(request: Request, error: Exception) -> Response:
+    """Starlette's exception handler for the routes beside /graphql."""
+    refusal = refusal_for(error)
+    assert refusal is not None, "registered for the refused exceptions only"
+    return refusal.response()
+
+
+async def internal_error_response(request: Request, error: Exception) -> Response:
+    """A fault on a route beside /graphql: logged, and answered as GraphQL's are masked."""
+    request_id = request.scope.get("state", {}).get("request_id", "unknown")
+    log.error("Unexpected error in request %s at %s", request_id, request.url.path, exc_info=error)
+    return Refusal(
+        "INTERNAL_SERVER_ERROR",
+        500,
+        f"Unexpected error; quote request id {request_id} when you report it.",
+        {"requestId": request_id},
+    ).response()
+
+
+def refused(error: Exception) -> GraphQLError:
+    """The top-level GraphQL error for an expected failure (a TypeError for a fault)."""
+    refusal = refusal_for(error)
+    if refusal is None:
+        raise TypeError(f"{type(error).__name__} is not an expected failure") from error
+    return refusal.error()
 
 
 def unauthenticated(message: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": "UNAUTHENTICATED"})
+    return refused(AuthenticationError(message))
 
 
 def forbidden(message: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": "FORBIDDEN"})
+    return refused(ForbiddenError(message))
 
 
 def bad_user_input(message: str, *, argument: str | None = None) -> GraphQLError:
-    extensions: dict[str, Any] = {"code": "BAD_USER_INPUT"}
-    if argument is not None:
-        extensions["argument"] = argument
-    return GraphQLError(message, extensions=extensions)
+    return refused(InvalidInputError(message, field=argument))
 
 
-def problem_for(error: DomainError) -> NotFound | InvalidState | InvalidInput | Conflict:
-    if isinstance(error, NotFoundError):
-        return NotFound(code=error.code, message=error.message)
-    if isinstance(error, InvalidStateError):
-        return InvalidState(code=error.code, message=error.message)
-    if isinstance(error, InvalidInputError):
-        return InvalidInput(code=error.code, message=error.message, field=error.field)
-    if isinstance(error, ConflictError):
-        return Conflict(code=error.code, message=error.message)
-    raise error
+def _invalid_file(error: InvalidFileError) -> InvalidFile:
+    return InvalidFile(
+        code=error.code,
+        message=error.message,
+        reason=InvalidFileCode(error.reason.value),
+        missing_columns=error.missing_columns,
+        unexpected_columns=error.unexpected_columns,
+    )
+
+
+AnyProblem = NotFound | InvalidState | InvalidInput | Conflict | InvalidInvitation | InvalidFile
+
+#: Domain error type → the result union member it becomes; a subclass takes its
+#: nearest listed base. Every DomainError has one (a test checks each subclass).
+_PROBLEMS: dict[type[DomainError], Callable[[Any], AnyProblem]] = {
+    NotFoundError: lambda e: NotFound(code=e.code, message=e.message),
+    InvalidStateError: lambda e: InvalidState(code=e.code, message=e.message),
+    InvalidInputError: lambda e: InvalidInput(code=e.code, message=e.message, field=e.field),
+    ConflictError: lambda e: Conflict(code=e.code, message=e.message),
+    InvalidInvitationError: lambda e: InvalidInvitation(code=e.code, message=e.message),
+    InvalidFileError: _invalid_file,
+}
+
+
+def has_problem(kind: type[DomainError]) -> bool:
+    """Whether a mutation can answer an error of this type with a `Problem` member."""
+    return _nearest(kind, _PROBLEMS) is not None
+
+
+def problem_for(error: DomainError) -> AnyProblem:
+    """The `Problem` member a mutation answers with for an expected failure; each
+    mutation's union holds the members its command can meet."""
+    make = _nearest(type(error), _PROBLEMS)
+    if make is None:
+        raise error  # unlisted: a fault, masked as INTERNAL_SERVER_ERROR and logged
+    return make(error)
+
+
+CommandProblem = NotFound | InvalidState | InvalidInput | Conflict
+
+
+def command_problem(error: DomainError) -> CommandProblem:
+    """The problem of a user, group or batch command: they read no invitation or file."""
+    problem = problem_for(error)
+    assert isinstance(problem, CommandProblem), f"{type(error).__name__} from a command"
+    return problem
 
 
 def parse_id(value: str, *, field: str, noun: str) -> UUID:

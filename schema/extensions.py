@@ -1,4 +1,4 @@
-"""Schema extensions: guards against abusive documents, and masking of unexpected errors."""
+"""Schema extensions: guards against abusive documents, and coded or masked errors."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from schema.errors import refusal_for
+
 log = logging.getLogger("roster.errors")
 
 MAX_DEPTH = 10
@@ -24,25 +26,36 @@ MAX_TOKENS = 2000
 MAX_ALIASES = 30
 
 
-def is_unexpected(error: GraphQLError) -> bool:
-    """Coded errors (GraphQLError) reach clients; any other exception is masked."""
-    return error.original_error is not None and not isinstance(error.original_error, GraphQLError)
-
-
-class MaskUnexpectedErrors(MaskErrors):
-    """Logs the real error with the request id; the client gets only the id to quote."""
+class CodedErrors(MaskErrors):
+    """Every error a client sees carries an `extensions.code`: an expected failure raised
+    in a resolver (a domain error, a bad token, a lost lease) becomes its coded refusal
+    (schema/errors.py); anything else is logged with the request id and masked, the
+    client getting only the id to quote."""
 
     def __init__(self) -> None:
-        super().__init__(should_mask_error=is_unexpected)
+        super().__init__(should_mask_error=lambda error: error.original_error is not None)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if isinstance(original, GraphQLError):
+            return error  # coded where it was raised
+        refusal = refusal_for(original) if original is not None else None
+        if refusal is not None:
+            return GraphQLError(
+                message=refusal.message,
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                extensions={"code": refusal.code, **refusal.extensions},
+            )
         context = self.execution_context.context
         request_id = getattr(context, "request_id", "unknown")
         log.error(
             "Unexpected error in request %s at %s",
             request_id,
             error.path,
-            exc_info=error.original_error,
+            exc_info=original,
         )
         return GraphQLError(
             message=f"Unexpected error; quote request id {request_id} when you report it.",
@@ -68,5 +81,5 @@ def extensions() -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
-        MaskUnexpectedErrors,
+        CodedErrors,
     ]

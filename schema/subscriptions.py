@@ -5,13 +5,12 @@ import time
 from collections.abc import AsyncGenerator
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.types import Info
 
-from domain.errors import DomainError
+from domain.errors import NotFoundError
 from projections import history_queries, import_queries
 from projections.follower import read_position
-from schema.errors import bad_user_input, parse_id
+from schema.errors import parse_id
 from schema.permissions import CanAudit, CanImport
 from schema.types.history import StatusChange
 from schema.types.imports import ImportProgress, ImportStatus
@@ -32,20 +31,14 @@ class Subscription:
         self, info: Info, batch_id: strawberry.ID
     ) -> AsyncGenerator[ImportProgress, None]:
         ctx = info.context
-        try:
-            wanted = str(parse_id(batch_id, field="batchId", noun="import batch"))
-        except DomainError as error:
-            raise bad_user_input(error.message, argument="batchId") from None
+        wanted = str(parse_id(batch_id, field="batchId", noun="import batch"))
         sent: ImportProgress | None = None
         sent_at = 0.0
         while True:
             position = ctx.services.progress.position
             row = await ctx.read(import_queries.batch, wanted)
             if row is None:
-                raise GraphQLError(
-                    f"No import batch has the id {wanted}; check the id.",
-                    extensions={"code": "NOT_FOUND"},
-                )
+                raise NotFoundError(f"No import batch has the id {wanted}; check the id.")
             progress = ImportProgress.from_row(row)
             if progress != sent:
                 ctx.caller()  # the token may have expired since the subscription began

@@ -5,6 +5,7 @@ from strawberry.types import Info
 
 from domain.application import NOT_A_VALID_INVITATION
 from domain.errors import InvalidInvitationError
+from schema.errors import problem_for
 from schema.types.problems import InvalidInvitation
 from schema.types.results import AcceptInvitationResult
 from schema.types.users import User
@@ -28,6 +29,8 @@ class AcceptInvitation:
                 lambda: services.roster.accept_invitation(token, owners=services.invitations)
             )
         except InvalidInvitationError as error:
-            return InvalidInvitation(code=error.code, message=error.message)
+            problem = problem_for(error)
+            assert isinstance(problem, InvalidInvitation)
+            return problem
         row = await ctx.users.load(str(saved.id))
         return User.from_row(row)

@@ -11,7 +11,7 @@ from domain.application import Roster, Saved
 from domain.errors import DomainError
 from domain.imports.commands import ImportCommands
 from projections import group_queries, import_queries
-from schema.errors import problem_for
+from schema.errors import command_problem
 from schema.types.groups import Group
 from schema.types.import_batches import ImportBatch
 from schema.types.problems import Conflict, InvalidInput, InvalidState, NotFound
@@ -35,7 +35,7 @@ async def user_outcome(
 ) -> User | NotFound | InvalidState | InvalidInput | Conflict:
     outcome = await _run(info, command)
     if isinstance(outcome, DomainError):
-        return problem_for(outcome)
+        return command_problem(outcome)
     row = await info.context.users.load(str(outcome.id))
     return User.from_row(row)
 
@@ -43,7 +43,7 @@ async def user_outcome(
 async def group_outcome(info: Info, command: Command) -> Group | NotFound | InvalidInput | Conflict:
     outcome = await _run(info, command)
     if isinstance(outcome, DomainError):
-        problem = problem_for(outcome)
+        problem = command_problem(outcome)
         assert not isinstance(problem, InvalidState), "groups have no states to be in"
         return problem
     rows = await info.context.read(group_queries.groups_by_ids, [str(outcome.id)])
@@ -59,7 +59,7 @@ async def batch_outcome(
     imports = info.context.services.imports
     outcome = await _run(info, lambda _, actor: command(imports, actor))
     if isinstance(outcome, DomainError):
-        problem = problem_for(outcome)
+        problem = command_problem(outcome)
         assert not isinstance(problem, Conflict), "batches hold no unique values"
         return problem
     row = await info.context.read(import_queries.batch, str(outcome.id))

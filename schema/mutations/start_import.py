@@ -5,17 +5,16 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import cast
 
 import strawberry
-from graphql import GraphQLError
 from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from domain.imports.invalid_file import InvalidFileError
-from jobs.intake import LeaseLostError
 from projections import import_queries
+from schema.errors import problem_for
 from schema.permissions import CanImport
 from schema.types.import_batches import ImportBatch
-from schema.types.imports import InvalidFile, InvalidFileCode
+from schema.types.imports import InvalidFile
 from schema.types.results import StartImportResult
 
 #: A file's name as kept and shown: the last part of whatever path the client sent.
@@ -40,16 +39,10 @@ class StartImport:
             saved = await ctx.command(
                 lambda: ctx.services.intake.accept(stream, filename, actor=actor)
             )
-        except LeaseLostError as error:
-            raise GraphQLError(str(error), extensions={"code": "TRY_AGAIN"}) from None
         except InvalidFileError as error:
-            return InvalidFile(
-                code=error.code,
-                message=error.message,
-                reason=InvalidFileCode(error.reason.value),
-                missing_columns=error.missing_columns,
-                unexpected_columns=error.unexpected_columns,
-            )
+            problem = problem_for(error)
+            assert isinstance(problem, InvalidFile)
+            return problem
         row = await ctx.read(import_queries.batch, str(saved.id))
         return ImportBatch.from_row(row)
 

@@ -6,7 +6,7 @@ from strawberry.types import Info
 from domain.errors import DomainError
 from domain.imports.review import RowInput
 from projections import import_queries
-from schema.errors import parse_id, problem_for
+from schema.errors import command_problem, parse_id
 from schema.permissions import CanImport
 from schema.types.imports import ImportAccess, ImportRow, ImportRowInput
 from schema.types.problems import Conflict
@@ -31,7 +31,7 @@ class UpdateImportRow:
                 lambda: ctx.services.imports.correct_row(batch, row_number, values, actor=actor)
             )
         except DomainError as error:
-            problem = problem_for(error)
+            problem = command_problem(error)
             assert not isinstance(problem, Conflict), "a review holds no unique values"
             return problem
         batch_row = await ctx.read(import_queries.batch, str(saved.id))

@@ -6,8 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from projections import history_queries
-from projections.paging import InvalidCursorError
-from schema.errors import bad_user_input, page_size
+from schema.errors import page_size
 from schema.permissions import CanAudit
 from schema.types.common import PageInfo
 from schema.types.enums import UserStatus
@@ -47,14 +46,11 @@ class HistoryQueries:
         after: str | None = None,
     ) -> StatusChangeConnection:
         size = page_size(first, default=100)
-        try:
-            page = await info.context.read(
-                lambda cursor: history_queries.changes(
-                    cursor, since=since, until=until, first=size, after=after
-                )
+        page = await info.context.read(
+            lambda cursor: history_queries.changes(
+                cursor, since=since, until=until, first=size, after=after
             )
-        except InvalidCursorError as error:
-            raise bad_user_input(str(error), argument="after") from None
+        )
         return StatusChangeConnection(
             edges=[
                 StatusChangeEdge(cursor=c, node=StatusChange.from_row(r)) for c, r in page.items

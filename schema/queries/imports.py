@@ -10,8 +10,7 @@ from domain.imports.columns import (
     template_bytes,
 )
 from projections import import_queries
-from projections.paging import InvalidCursorError
-from schema.errors import bad_user_input, page_size
+from schema.errors import page_size
 from schema.permissions import CanReadUsers
 from schema.types.common import PageInfo
 from schema.types.import_batches import ImportBatch, ImportBatchConnection, ImportBatchEdge
@@ -43,10 +42,7 @@ class ImportQueries:
         self, info: Info, first: int | None = 20, after: str | None = None
     ) -> ImportBatchConnection:
         size = page_size(first, default=20)
-        try:
-            page = await info.context.read(import_queries.batches, size, after)
-        except InvalidCursorError as error:
-            raise bad_user_input(str(error), argument="after") from None
+        page = await info.context.read(import_queries.batches, size, after)
         return ImportBatchConnection(
             edges=[ImportBatchEdge(cursor=c, node=ImportBatch.from_row(b)) for c, b in page.items],
             page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),

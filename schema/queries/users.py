@@ -4,7 +4,6 @@ import strawberry
 from strawberry.types import Info
 
 from projections import user_queries
-from projections.paging import InvalidCursorError
 from projections.user_queries import UserFilter
 from schema.errors import bad_user_input, page_size
 from schema.permissions import CanReadUsers
@@ -40,17 +39,14 @@ class UserQueries:
         order = sort or NEWEST_FIRST
         where = UserFilter(search=search, statuses=tuple(s.name for s in status or ()))
         ctx = info.context
-        try:
-            page = await ctx.read(
-                user_queries.list_users,
-                ctx.services.database.dialect,
-                where,
-                (order.field.value, order.direction.value),
-                page_size(first, default=50),
-                after,
-            )
-        except InvalidCursorError as error:
-            raise bad_user_input(str(error), argument="after") from None
+        page = await ctx.read(
+            user_queries.list_users,
+            ctx.services.database.dialect,
+            where,
+            (order.field.value, order.direction.value),
+            page_size(first, default=50),
+            after,
+        )
 
         async def count() -> int:
             total: int = await ctx.read(

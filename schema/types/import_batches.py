@@ -9,8 +9,7 @@ from strawberry.types import Info
 
 from projections import import_queries
 from projections.import_queries import BatchRow
-from projections.paging import InvalidCursorError
-from schema.errors import bad_user_input, page_size
+from schema.errors import page_size
 from schema.types.common import PageInfo
 from schema.types.imports import (
     ImportAccess,
@@ -60,10 +59,7 @@ class ImportBatch:
     ) -> ImportRowConnection:
         statuses = tuple(s.name for s in status or ())
         size = page_size(first, default=100)
-        try:
-            page = await info.context.read(import_queries.rows, str(self.id), statuses, size, after)
-        except InvalidCursorError as error:
-            raise bad_user_input(str(error), argument="after") from None
+        page = await info.context.read(import_queries.rows, str(self.id), statuses, size, after)
         total: int = await info.context.read(import_queries.count_rows, str(self.id), statuses)
         return ImportRowConnection(
             edges=[
