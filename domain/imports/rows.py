@@ -165,8 +165,13 @@ def row_error(error: DomainError, *, conflict: str = "") -> RowError:
 
 
 def neutralised(cell: str) -> str:
-    """A cell a spreadsheet shows as text: a leading formula character is escaped with '."""
-    return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
+    """A cell a spreadsheet shows as text: escaped with a leading ' when it begins with a
+    formula character as written or once cleaned as the review cleans values (spaces,
+    no-break spaces, zero-width characters and BOMs trimmed): the review flags both as
+    UNSAFE_VALUE, and a spreadsheet may trim what the review trims."""
+    if cell.startswith(FORMULA_PREFIXES) or values.clean(cell).startswith(FORMULA_PREFIXES):
+        return "'" + cell
+    return cell
 
 
 def shown(value: str) -> str:

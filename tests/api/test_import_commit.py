@@ -324,6 +324,20 @@ def test_the_error_report_lists_invalid_rows_with_neutralised_cells(
             assert f"{error['column'] or 'row'}: {error['message']}" in line[5]
 
 
+def test_the_error_report_neutralises_formulas_behind_what_the_review_trims(
+    server: ThreadedServer,
+) -> None:
+    importer = Importer(server.api)
+    hidden = [" =1+1", "\u200b=1+1", "\ufeff@x", "\u00a0-1"]
+    content = csv_file(*(f'Ann,"{cell}",ann{n}@acme.com,' for n, cell in enumerate(hidden)))
+    batch = importer.started(content)
+
+    lines = report_lines(server.api, batch["errorReportUrl"], importer.token)
+
+    assert [line[2] for line in lines[1:]] == ["'" + cell for cell in hidden]
+    assert all("UNSAFE_VALUE" not in line[5] and "formula" in line[5] for line in lines[1:])
+
+
 def test_the_error_report_lists_rows_that_failed_at_commit(server: ThreadedServer) -> None:
     importer = Importer(server.api)
     batch_id = reviewed(importer, people(3), **no_access())

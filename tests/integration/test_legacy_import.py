@@ -484,6 +484,22 @@ def test_the_report_neutralises_cells_a_spreadsheet_would_run(faulty: FaultyRun)
     ] == []
 
 
+def test_the_report_neutralises_formulas_behind_what_the_review_trims(store: Store) -> None:
+    hidden = [" =1+1", "\u200b=1+1", "\ufeff@x", "\u00a0-1"]
+    rows: list[Row] = [
+        ("Ann", cell, f"ann{n}@hidden.acme.com", "", "ACTIVE", "2019-01-01")
+        for n, cell in enumerate(hidden)
+    ]
+    report = store.workdir / "hidden-report.csv"
+
+    result = legacy_import(store.env, store.file("hidden.csv", rows), "--report", str(report))
+
+    assert result.returncode == 1, result
+    with report.open(encoding="utf-8-sig", newline="") as file:
+        cells = [row[2] for row in list(csv.reader(file))[1:]]
+    assert cells == ["'" + cell for cell in hidden]
+
+
 def test_after_correcting_the_file_only_the_corrected_rows_are_registered(store: Store) -> None:
     domain = "fix.acme.com"
     holders(store, domain)

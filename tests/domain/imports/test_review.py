@@ -13,7 +13,7 @@ from graphql import GraphQLEnumType, build_schema
 from domain.errors import InvalidInputError
 from domain.imports.registered import HeldKeys
 from domain.imports.review import CHUNK_ROWS, Review, ReviewCounts, RowResult, RowStatus
-from domain.imports.rows import CleanRow, RowInput, check_columns, check_row
+from domain.imports.rows import CleanRow, RowInput, check_columns, check_row, neutralised
 from domain.uniqueness import KeyKind, UniqueKeys
 from tests.api.operations import CONTRACT
 
@@ -167,6 +167,25 @@ def test_a_leading_tab_or_cr_is_trimmed_away(prefix: str) -> None:
 
     assert kept is not None
     assert kept.first_name == "Ann"
+
+
+#: Formulas behind what the review trims: a space, a zero-width space, a BOM, a no-break space.
+HIDDEN_FORMULAS = [" =1+1", "\u200b=1+1", "\ufeff@x", "\u00a0-1"]
+
+
+@pytest.mark.parametrize("typed", HIDDEN_FORMULAS)
+def test_a_formula_behind_what_the_review_trims_is_unsafe(typed: str) -> None:
+    assert row_codes(row(last_name=typed)) == [("last_name", "UNSAFE_VALUE")]
+
+
+@pytest.mark.parametrize("typed", HIDDEN_FORMULAS)
+def test_a_report_neutralises_a_formula_behind_what_the_review_trims(typed: str) -> None:
+    assert neutralised(typed) == "'" + typed
+
+
+@pytest.mark.parametrize("typed", ["Ann", " Ann", "\u200bAnn", "a=b", "ann@acme.com"])
+def test_a_report_leaves_cells_without_a_formula_as_they_are(typed: str) -> None:
+    assert neutralised(typed) == typed
 
 
 def test_a_formula_message_names_the_column_and_the_value() -> None:
