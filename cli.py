@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from domain.profiles import Profile
+from logs import keep_secrets_out_of_logs
 from settings import SECRET_FILE, ConfigurationError, Settings, parse_duration
 
 if TYPE_CHECKING:
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    keep_secrets_out_of_logs()
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -143,7 +145,7 @@ def _run_loops(what: str, loops_of: Callable[[Services], list[BackgroundLoop]]) 
     loops = loops_of(services)
     for loop in loops:
         loop.start()
-    print(f"Roster {what} on {services.settings.store.url}.", flush=True)
+    print(f"Roster {what} on {services.settings.store.shown_url}.", flush=True)
     try:
         while not stopping.wait(1):
             pass
@@ -192,7 +194,7 @@ def _serve(args: argparse.Namespace) -> int:
         token = issue_token(
             settings, subject="local-admin", profiles=list(Profile), ttl=timedelta(hours=8)
         )
-        print(f"\nRoster on http://{host}:{port}/graphql ({settings.store.url})")
+        print(f"\nRoster on http://{host}:{port}/graphql ({settings.store.shown_url})")
         print(f"Admin token for local use (8 hours):\n\n  {token}\n", flush=True)
     uvicorn.run("server:app", host=host, port=port, log_level="info")
     return 0

@@ -1,9 +1,12 @@
-"""The portal's invitation page, `GET /accept?token=…`: a small form that accepts the
+"""The portal's invitation page, `GET /accept#token=…`: a small form that accepts the
 invitation with the `acceptInvitation` mutation when the person presses its button.
 
 Opening the link changes nothing (mail scanners follow links): only the button does.
-The token is read from the address by the page's script, never written into the HTML
-by the server, and a strict Content-Security-Policy allows only this page's script.
+The token travels in the link's fragment, which browsers never send to the server, so
+no access log or proxy records it; links of the older form `?token=…` still work. The
+page's script reads it from the address and then takes it out of the address bar and
+history; the server never writes it into the HTML, and a strict Content-Security-Policy
+allows only this page's script.
 """
 
 from __future__ import annotations
@@ -36,7 +39,9 @@ PAGE = """<!doctype html>
 
 SCRIPT = """
 "use strict";
-const token = new URLSearchParams(window.location.search).get("token") || "";
+const token = new URLSearchParams(window.location.hash.slice(1)).get("token") ||
+  new URLSearchParams(window.location.search).get("token") || "";
+if (token) history.replaceState(null, "", window.location.pathname);
 const button = document.getElementById("accept");
 const outcome = document.getElementById("outcome");
 const MUTATION = "mutation($token: String!) { acceptInvitation(token: $token) { " +

@@ -29,6 +29,7 @@ from strawberry.types.unset import UNSET
 
 from bootstrap import Services, build_services
 from downloads import error_report, import_template
+from logs import keep_secrets_out_of_logs
 from portal import accept_page, accept_script
 from schema.app import schema
 from schema.context import Context
@@ -191,6 +192,7 @@ async def health(request: Request) -> Response:
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
+    keep_secrets_out_of_logs()
     settings = settings or Settings.from_env()
 
     @asynccontextmanager

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///data/roster.db"
 SECRET_FILE = Path("data/jwt.secret")
@@ -80,6 +80,16 @@ class Store:
         return self.url.startswith(("postgresql://", "postgres://"))
 
     @property
+    def shown_url(self) -> str:
+        """The URL as printed and logged: a password in it is replaced by ***."""
+        parts = urlsplit(self.url)
+        if parts.password is None:
+            return self.url
+        host = parts.hostname or ""
+        netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit(parts._replace(netloc=netloc))
+
+    @property
     def sqlite_path(self) -> str:
         return self.url.removeprefix("sqlite:///")
 
@@ -127,7 +137,7 @@ class Settings:
     outbox_dir: str = "data/outbox"
     mail_from: str = "Roster <no-reply@localhost>"
     mail_rate: float = 50.0
-    portal_url: str = "http://127.0.0.1:8000/accept?token="
+    portal_url: str = "http://127.0.0.1:8000/accept#token="
     mail_templates: str = str(TEMPLATES)
     mail_delivery: bool = True
 
@@ -186,7 +196,7 @@ class Settings:
             outbox_dir=env.get("ROSTER_OUTBOX_DIR") or "data/outbox",
             mail_from=env.get("ROSTER_MAIL_FROM") or "Roster <no-reply@localhost>",
             mail_rate=_rate(env, "ROSTER_MAIL_RATE", 50.0),
-            portal_url=env.get("ROSTER_PORTAL_URL") or "http://127.0.0.1:8000/accept?token=",
+            portal_url=env.get("ROSTER_PORTAL_URL") or "http://127.0.0.1:8000/accept#token=",
             mail_templates=env.get("ROSTER_MAIL_TEMPLATES") or str(TEMPLATES),
             mail_delivery=_switch(env, "ROSTER_MAIL_DELIVERY", default=True),
         )

@@ -196,7 +196,9 @@ class ServerProcess:
         self.api = Api(self.base_url)
 
     @classmethod
-    def launch(cls, env: dict[str, str], workdir: Path) -> ServerProcess:
+    def launch(
+        cls, env: dict[str, str], workdir: Path, *, log_level: str = "warning"
+    ) -> ServerProcess:
         port = free_port()
         log = workdir / f"server-{port}.log"
         process_env = {k: v for k, v in os.environ.items() if not k.startswith("ROSTER_")}
@@ -213,7 +215,7 @@ class ServerProcess:
                     "--port",
                     str(port),
                     "--log-level",
-                    "warning",
+                    log_level,
                 ],
                 cwd=ROOT,
                 env=process_env,

@@ -50,3 +50,25 @@ def test_the_mail_and_import_settings_are_read() -> None:
     assert settings.import_worker is False
     assert settings.import_lease == timedelta(minutes=2)
     assert settings.expiry_sweep == timedelta(seconds=10)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "postgresql://roster:s3cret@db.acme.com:5433/roster",
+            "postgresql://roster:***@db.acme.com:5433/roster",
+        ),
+        (
+            "postgresql://roster:s3cret@db.acme.com/roster",
+            "postgresql://roster:***@db.acme.com/roster",
+        ),
+        (
+            "postgresql://postgres@127.0.0.1:5432/postgres",
+            "postgresql://postgres@127.0.0.1:5432/postgres",
+        ),
+        ("sqlite:///data/roster.db", "sqlite:///data/roster.db"),
+    ],
+)
+def test_a_database_url_is_shown_without_its_password(url: str, shown: str) -> None:
+    assert Settings.from_env({**BASE, "ROSTER_DATABASE_URL": url}).store.shown_url == shown

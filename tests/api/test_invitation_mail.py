@@ -35,7 +35,7 @@ from tests.api.importing import Importer, people
 from tests.api.operations import ACCEPT, RESEND, Administrator
 from tests.support import ROOT, Api, ServerProcess, ThreadedServer, free_port
 
-PORTAL = "http://127.0.0.1:8000/accept?token="
+PORTAL = "http://127.0.0.1:8000/accept#token="
 LINK = re.compile(re.escape(PORTAL) + r"(\S+)")
 REPLACED = "This invitation was replaced by a newer one"
 #: Claims that a killed process leaves behind come back after this many seconds (the

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import stat
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,8 +15,9 @@ import pytest
 
 import cli
 from settings import Settings
+from tests.conftest import ON_POSTGRES
 from tests.integration.harness import roster
-from tests.support import TEST_SECRET, ThreadedServer
+from tests.support import ROOT, TEST_SECRET, ThreadedServer
 
 SIGNING = {"ROSTER_JWT_SECRET": TEST_SECRET}
 SECRET = Path("data/jwt.secret")
@@ -96,3 +101,34 @@ def test_ensure_local_secret_writes_nothing_when_a_secret_is_configured(
     cli.ensure_local_secret()
 
     assert not (workdir / "data").exists()
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="only a PostgreSQL URL carries a password")
+def test_a_roster_command_prints_the_database_url_without_its_password(
+    store_url: str, tmp_path: Path
+) -> None:
+    # The local server trusts its clients: the password is sent nowhere, only printed.
+    url = store_url.replace("postgres@", "postgres:s3cret-Pa55@", 1)
+    env = {
+        "ROSTER_DATABASE_URL": url,
+        "ROSTER_JWT_SECRET": TEST_SECRET,
+        "ROSTER_OUTBOX_DIR": str(tmp_path / "outbox"),
+    }
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("ROSTER_")}
+    mailer = subprocess.Popen(
+        [sys.executable, "-m", "cli", "mailer"],
+        cwd=ROOT,
+        env={**inherited, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert mailer.stdout is not None
+        first = mailer.stdout.readline()
+    finally:
+        mailer.send_signal(signal.SIGTERM)
+        rest, _ = mailer.communicate(timeout=30)
+
+    assert first.startswith("Roster mail delivery on postgresql://postgres:***@"), first
+    assert "s3cret-Pa55" not in first + rest
