@@ -15,7 +15,12 @@ from jobs.intake import Intake
 from jobs.outboxes import FileOutbox, Outbox, SmtpOutbox
 from jobs.uploads import Uploads
 from jobs.worker import ImportWorker
-from projections.database import PostgresDatabase, ReadDatabase, SQLiteDatabase
+from projections.database import (
+    PostgresDatabase,
+    ReadDatabase,
+    SQLiteDatabase,
+    schema_statements,
+)
 from projections.deliveries import DeliveryView
 from projections.follower import Follower
 from projections.groups import GroupView
@@ -72,7 +77,7 @@ def build_services(settings: Settings) -> Services:
         tokens=InvitationTokens(settings.invitation_key()),
         invitation_ttl=settings.invitation_ttl,
     )
-    database.create_tables()
+    database.create_tables(work=schema_statements(database.dialect, "jobs"))
     read_model = Follower(
         READ_MODEL,
         roster,

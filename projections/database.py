@@ -34,7 +34,7 @@ class ReadDatabase(Protocol):
 
     def writing(self) -> Any: ...
     def reading(self) -> Any: ...
-    def create_tables(self) -> None: ...
+    def create_tables(self, work: Sequence[str] = ()) -> None: ...
     def close(self) -> None: ...
 
 
@@ -49,16 +49,19 @@ def marks(values: Sized) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def schema_statements(dialect: Dialect) -> list[str]:
-    text = resources.files("projections").joinpath(f"sql/{dialect}.sql").read_text()
+def schema_statements(dialect: Dialect, package: str = "projections") -> list[str]:
+    """The statements of a package's `sql/<dialect>.sql`."""
+    text = resources.files(package).joinpath(f"sql/{dialect}.sql").read_text()
     return [s.strip() for s in text.split(";\n") if s.strip()]
 
 
-def create_tables(cursor: Cursor, dialect: Dialect) -> None:
+def create_tables(cursor: Cursor, dialect: Dialect, work: Sequence[str] = ()) -> None:
     """The read-model tables of this version, in one transaction. Tables of another
     version (or of none: before versions were kept) are dropped first; their read
     models are then empty at position 0, so followers rebuild them from the events.
-    The event store's own tables are not touched."""
+    The tables of `work` in progress (files waiting to be read, leases) are only made
+    when missing: no version change drops them. The event store's own tables are not
+    touched."""
     statements = schema_statements(dialect)
     cursor.execute("CREATE TABLE IF NOT EXISTS read_model_version (version INTEGER NOT NULL)")
     cursor.execute("SELECT version FROM read_model_version")
@@ -72,7 +75,7 @@ def create_tables(cursor: Cursor, dialect: Dialect) -> None:
         cursor.execute(
             "INSERT INTO read_model_version (version) VALUES (%s)", (READ_MODEL_VERSION,)
         )
-    for statement in statements:
+    for statement in (*statements, *work):
         cursor.execute(statement)
 
 
@@ -155,9 +158,9 @@ class SQLiteDatabase:
             finally:
                 connection.execute("ROLLBACK")
 
-    def create_tables(self) -> None:
+    def create_tables(self, work: Sequence[str] = ()) -> None:
         with self.writing() as cursor:
-            create_tables(cursor, "sqlite")
+            create_tables(cursor, "sqlite", work)
 
     def close(self) -> None:
         while True:
@@ -201,11 +204,11 @@ class PostgresDatabase:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             yield cursor
 
-    def create_tables(self) -> None:
+    def create_tables(self, work: Sequence[str] = ()) -> None:
         with self.writing() as cursor:
             # Two processes starting at once must not both create the tables.
             cursor.execute("SELECT pg_advisory_xact_lock(7283391)")
-            create_tables(cast(Cursor, cursor), "postgres")
+            create_tables(cast(Cursor, cursor), "postgres", work)
 
     def close(self) -> None:
         self.pool.close()

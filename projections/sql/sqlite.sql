@@ -100,20 +100,6 @@ CREATE TABLE IF NOT EXISTS import_rows (
 CREATE INDEX IF NOT EXISTS import_rows_by_status ON import_rows (batch_id, status, row_number);
 CREATE INDEX IF NOT EXISTS import_rows_by_email ON import_rows (batch_id, email_key);
 CREATE INDEX IF NOT EXISTS import_rows_by_username ON import_rows (batch_id, username_key);
--- Work in progress, not read models (a rebuild leaves them alone): the files of
--- batches still VALIDATING, and which worker holds which batch until when.
-CREATE TABLE IF NOT EXISTS import_uploads (
-    batch_id TEXT NOT NULL,
-    part INTEGER NOT NULL,
-    data BLOB NOT NULL,
-    kept_at REAL NOT NULL,
-    PRIMARY KEY (batch_id, part)
-);
-CREATE TABLE IF NOT EXISTS import_leases (
-    batch_id TEXT PRIMARY KEY,
-    owner TEXT NOT NULL,
-    expires_at REAL NOT NULL
-);
 -- Invitation mails to send, one per invitation issued; kept from the events, and
 -- marked by the delivery worker as it hands them over (see jobs/delivery.py).
 CREATE TABLE IF NOT EXISTS mail_deliveries (
