@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import textwrap
 import time
 import traceback
 from datetime import UTC, datetime
@@ -51,8 +52,10 @@ YIELD_RATE = 10.0
 IMPORT_LOOK_SECONDS = 1.0
 FIRST_RETRY_SECONDS = 5.0
 MAX_RETRY_SECONDS = 3600.0
-#: A reason recorded on the user is cut to this length.
+#: A reason recorded on the user is cut to this length, an unforeseen error's own
+#: message in it to the shorter one.
 MAX_REASON_LENGTH = 500
+CAUSE_LENGTH = 200
 
 
 class DeliveryWorker(BackgroundLoop):
@@ -162,6 +165,7 @@ class DeliveryWorker(BackgroundLoop):
         details = "".join(traceback.format_exception(error)).replace(token, "<token>")
         log.error("Invitation %s: the mail %s.\n%s", row["invitation_id"], what, details)
         cause = f"{type(error).__name__}: {error}".replace(token, "<token>")
+        cause = textwrap.shorten(cause, CAUSE_LENGTH, placeholder=" …")  # one line, short
         reason = (
             f"The invitation mail {what} ({cause}). The server log has the details; once the "
             "cause is fixed (the mail templates, ROSTER_MAIL_FROM, the user's data), resend "
