@@ -9,9 +9,10 @@ from domain.application import Roster
 from domain.imports.commands import ImportCommands
 from domain.imports.process import Importer, Limits
 from domain.invitations import InvitationTokens
-from jobs.delivery import DeliveryWorker, MailTemplates
+from jobs.delivery import DeliveryWorker
 from jobs.expiry import ExpirySweeper
 from jobs.intake import Intake
+from jobs.invitation_mail import MailTemplates
 from jobs.outboxes import FileOutbox, Outbox, SmtpOutbox
 from jobs.uploads import Uploads
 from jobs.worker import ImportWorker

@@ -7,8 +7,11 @@ the work and a dead one's rows come back), looks again that they are still to be
 (at most RECHECK_SECONDS before sending each), sends them, and every RECHECK_SECONDS
 marks those sent SENT and records `InvitationSent` on their users in one write. A crash
 between sending and marking resends only the mails of that last quarter second. A mail
-server that is down or answers 4xx is tried again with growing pauses; a 5xx refusal
-is recorded on the user (`InvitationUndeliverable`) and not tried again. Mails go out
+server that is down or answers 4xx is tried again with growing pauses. Every mail is
+built and sent on its own: whatever else goes wrong with one (a 5xx refusal, an
+address the server cannot take, a mail that cannot be built, an error of our own) is
+recorded on its user (`InvitationUndeliverable`, with a reason a person can act on),
+it is not tried again, and the other mails of the claim go on. Mails go out
 at most `rate` per second, and at most YIELD_RATE while any worker reads or commits an
 import: the commit only adds rows to the list, and is not slowed by sending.
 """
@@ -16,20 +19,17 @@ import: the commit only adds rows to the list, and is not slowed by sending.
 from __future__ import annotations
 
 import contextlib
-import html
 import logging
+import textwrap
 import time
-from dataclasses import dataclass
+import traceback
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
-from pathlib import Path
-from string import Template
 from typing import Any
 from uuid import UUID
 
 from domain.application import Roster
 from domain.errors import DomainError
+from jobs.invitation_mail import InvitationMail, MailTemplates, UnsendableAddress
 from jobs.loop import BackgroundLoop
 from jobs.outboxes import DeliveryError, Outbox
 from jobs.worker import worker_name
@@ -52,22 +52,10 @@ YIELD_RATE = 10.0
 IMPORT_LOOK_SECONDS = 1.0
 FIRST_RETRY_SECONDS = 5.0
 MAX_RETRY_SECONDS = 3600.0
-
-
-@dataclass(frozen=True)
-class MailTemplates:
-    subject: Template
-    text: Template
-    html: Template
-
-    @classmethod
-    def load(cls, folder: Path) -> MailTemplates:
-        """`invitation.txt` (a `Subject:` line, a blank line, the text) and
-        `invitation.html`, with $name, $inviter, $link and $expires."""
-        head, _, body = (folder / "invitation.txt").read_text(encoding="utf-8").partition("\n\n")
-        subject = head.removeprefix("Subject:").strip()
-        html_text = (folder / "invitation.html").read_text(encoding="utf-8")
-        return cls(Template(subject), Template(body), Template(html_text))
+#: A reason recorded on the user is cut to this length, an unforeseen error's own
+#: message in it to the shorter one.
+MAX_REASON_LENGTH = 500
+CAUSE_LENGTH = 200
 
 
 class DeliveryWorker(BackgroundLoop):
@@ -86,8 +74,7 @@ class DeliveryWorker(BackgroundLoop):
         self.roster = roster
         self.database = database
         self.outbox = outbox
-        self.templates = templates
-        self.sender = sender
+        self.mail = InvitationMail(templates, sender)
         self.portal_url = portal_url
         self.interval = 1.0 / rate if rate > 0 else 0.0
         self._importing = False
@@ -129,16 +116,30 @@ class DeliveryWorker(BackgroundLoop):
     # ------------------------------------------------------------------ one mail
 
     def _deliver(self, row: dict[str, Any]) -> bool:
-        """Hands the mail over; False when it was not (expired, or refused)."""
+        """Hands the mail over; False when it was not (expired, refused, or failed in any
+        way: that is recorded on this invitation, and the next mail goes on)."""
         expires_at = from_iso(row["expires_at"])
         assert expires_at is not None
         if expires_at <= datetime.now(UTC):
             self._set(row, status="SUPERSEDED", last_error="expired before it could be sent")
             return False
+        token = self.roster.tokens.token_for(UUID(row["invitation_id"]))
         try:
-            self.outbox.send(self._message(row, expires_at), row["invitation_id"])
+            message = self.mail.compose(row, f"{self.portal_url}{token}", expires_at)
+        except UnsendableAddress as error:
+            self._failed(row, DeliveryError(str(error), permanent=True))
+            return False
+        except Exception as error:  # a template, the sender or an old event's data
+            self._unexpected(row, error, token, "could not be built")
+            return False
+        try:
+            self.outbox.send(message, row["invitation_id"])
         except DeliveryError as error:
             self._failed(row, error)
+            return False
+        except Exception as error:  # of the mail library or ours: this mail's alone
+            self.outbox.close()  # the connection's state is unknown: the next mail starts anew
+            self._unexpected(row, error, token, "could not be sent")
             return False
         return True
 
@@ -158,32 +159,28 @@ class DeliveryWorker(BackgroundLoop):
             [(UUID(row["user_id"]), UUID(row["invitation_id"]), at) for row, at in sent]
         )
 
-    def _message(self, row: dict[str, Any], expires_at: datetime) -> EmailMessage:
-        token = self.roster.tokens.token_for(UUID(row["invitation_id"]))
-        values = {
-            "name": row["name"],
-            "inviter": row["inviter"],
-            "link": f"{self.portal_url}{token}",
-            "expires": expires_at.strftime("%Y-%m-%d %H:%M UTC"),
-        }
-        message = EmailMessage()
-        message["From"] = self.sender
-        message["To"] = formataddr((row["name"], row["email"]))
-        message["Subject"] = self.templates.subject.safe_substitute(values)
-        message["Message-ID"] = make_msgid(idstring=row["invitation_id"])
-        message["Date"] = formatdate(usegmt=True)
-        message.set_content(self.templates.text.safe_substitute(values))
-        escaped = {key: html.escape(value, quote=True) for key, value in values.items()}
-        message.add_alternative(self.templates.html.safe_substitute(escaped), subtype="html")
-        return message
+    def _unexpected(self, row: dict[str, Any], error: Exception, token: str, what: str) -> None:
+        """Logs an error no rule foresaw (with its traceback, the token left out: it
+        opens the portal) and records this mail as failed for good."""
+        details = "".join(traceback.format_exception(error)).replace(token, "<token>")
+        log.error("Invitation %s: the mail %s.\n%s", row["invitation_id"], what, details)
+        cause = f"{type(error).__name__}: {error}".replace(token, "<token>")
+        cause = textwrap.shorten(cause, CAUSE_LENGTH, placeholder=" …")  # one line, short
+        reason = (
+            f"The invitation mail {what} ({cause}). The server log has the details; once the "
+            "cause is fixed (the mail templates, ROSTER_MAIL_FROM, the user's data), resend "
+            "the invitation."
+        )
+        self._failed(row, DeliveryError(reason, permanent=True))
 
     def _failed(self, row: dict[str, Any], error: DeliveryError) -> None:
         if error.permanent:
-            log.warning("Invitation %s is undeliverable: %s", row["invitation_id"], error)
-            self._set(row, status="FAILED", last_error=str(error))
+            reason = str(error)[:MAX_REASON_LENGTH]
+            log.warning("Invitation %s is undeliverable: %s", row["invitation_id"], reason)
+            self._set(row, status="FAILED", last_error=reason)
             with contextlib.suppress(DomainError):
                 self.roster.record_invitation_undeliverable(
-                    UUID(row["user_id"]), UUID(row["invitation_id"]), str(error)
+                    UUID(row["user_id"]), UUID(row["invitation_id"]), reason
                 )
             return
         attempts = int(row["attempts"]) + 1

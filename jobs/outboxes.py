@@ -4,6 +4,10 @@
 `smtps://…` (TLS from the start). Without a URL, each mail is one RFC 5322 file in the
 outbox folder, named after its invitation, so `make run` needs no mail server and a
 mail written twice is still one file.
+
+A mail to an address with non-ASCII characters before the @ needs a server that offers
+SMTPUTF8 (smtplib then sends it with that option); a server that does not gets no such
+mail, and the mail fails for good with a reason that says so.
 """
 
 from __future__ import annotations
@@ -18,6 +22,11 @@ from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 SMTP_TIMEOUT_SECONDS = 30
+SMTPUTF8_REFUSED = (
+    "The mail server does not accept addresses with non-ASCII characters before the @ "
+    "(SMTPUTF8); ask its operator to enable SMTPUTF8, or deactivate this user and register "
+    "the person with an address in ASCII letters."
+)
 
 
 class DeliveryError(Exception):
@@ -43,11 +52,20 @@ class FileOutbox:
         self.folder = folder
 
     def send(self, message: EmailMessage, name: str) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(bytes(message))
-        os.replace(temporary, self.folder / f"{name}.eml")  # whole or not at all
+        """Writes the message as its policy renders it (SMTPUTF8's for a non-ASCII local
+        part). A folder that cannot be written is tried again later, like a server down."""
+        content = bytes(message)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            descriptor, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(content)
+            os.replace(temporary, self.folder / f"{name}.eml")  # whole or not at all
+        except OSError as error:
+            raise DeliveryError(
+                f"The outbox folder {str(self.folder)!r} cannot be written: {error}",
+                permanent=False,
+            ) from None
 
     def close(self) -> None:
         pass
@@ -74,20 +92,24 @@ class SmtpOutbox:
         """Sends over the connection kept from the mail before, if it still works; a
         failed mail closes it, and the next one connects afresh."""
         try:
-            if self._smtp is None:
-                self._smtp = self._connect()
-            self._smtp.send_message(message)
-        except smtplib.SMTPServerDisconnected:
-            self.close()
             try:
-                self._smtp = self._connect()
-                self._smtp.send_message(message)
-            except (OSError, smtplib.SMTPException) as error:
+                self._hand_over(message)
+            except smtplib.SMTPServerDisconnected:
                 self.close()
-                raise _delivery_error(error) from None
+                self._hand_over(message)
         except (OSError, smtplib.SMTPException) as error:
             self.close()
             raise _delivery_error(error) from None
+
+    def _hand_over(self, message: EmailMessage) -> None:
+        if self._smtp is None:
+            self._smtp = self._connect()
+        try:
+            self._smtp.send_message(message)
+        except smtplib.SMTPNotSupportedError:
+            # Only SMTPUTF8 is asked for here, and refused before MAIL FROM: the
+            # connection is as good as before, and no other mail is concerned.
+            raise DeliveryError(SMTPUTF8_REFUSED, permanent=True) from None
 
     def close(self) -> None:
         smtp, self._smtp = self._smtp, None

@@ -37,6 +37,8 @@ class UserRow:
     invitation_expires_at: datetime | None
     invitation_sent_at: datetime | None
     invitation_accepted_at: datetime | None
+    invitation_delivery_failed_at: datetime | None
+    invitation_delivery_error: str | None
     group_ids: list[str]
     permissions: list[str]
     import_batch_id: str | None
@@ -162,6 +164,8 @@ def _user(row: dict[str, Any]) -> UserRow:
         invitation_expires_at=from_iso(row["invitation_expires_at"]),
         invitation_sent_at=from_iso(row["invitation_sent_at"]),
         invitation_accepted_at=from_iso(row["invitation_accepted_at"]),
+        invitation_delivery_failed_at=from_iso(row["invitation_delivery_failed_at"]),
+        invitation_delivery_error=row["invitation_delivery_error"],
         group_ids=from_json(row["group_ids"]),
         permissions=from_json(row["permissions"]),
         import_batch_id=row["import_batch_id"],

@@ -52,6 +52,17 @@ class UserListView:
                     "UPDATE users SET invitation_sent_at = %s WHERE id = %s AND invitation_id = %s",
                     (iso(event.sent_at), str(event.originator_id), str(event.invitation_id)),
                 )
+            elif isinstance(event, User.InvitationUndeliverable):
+                cursor.execute(
+                    "UPDATE users SET invitation_delivery_failed_at = %s,"
+                    " invitation_delivery_error = %s WHERE id = %s AND invitation_id = %s",
+                    (
+                        iso(event.timestamp),
+                        event.reason,
+                        str(event.originator_id),
+                        str(event.invitation_id),
+                    ),
+                )
         self._register(cursor, registered)
 
     def _register(self, cursor: Cursor, registered: list[tuple[Any, int]]) -> None:
@@ -103,7 +114,8 @@ class UserListView:
             cursor.execute(
                 "UPDATE users SET invitation_id = %s, invitation_issued_at = %s,"
                 " invitation_expires_at = %s, invitation_sent_at = NULL,"
-                " invitation_accepted_at = NULL WHERE id = %s",
+                " invitation_accepted_at = NULL, invitation_delivery_failed_at = NULL,"
+                " invitation_delivery_error = NULL WHERE id = %s",
                 (
                     str(invitation["id"]),
                     iso(invitation["issued_at"]),

@@ -22,6 +22,9 @@ CREATE TABLE IF NOT EXISTS users (
     invitation_expires_at TEXT,
     invitation_sent_at TEXT,
     invitation_accepted_at TEXT,
+    -- Set when the invitation's mail failed for good (InvitationUndeliverable).
+    invitation_delivery_failed_at TEXT,
+    invitation_delivery_error TEXT,
     group_ids TEXT NOT NULL,
     permissions TEXT NOT NULL,
     import_batch_id TEXT

@@ -19,6 +19,16 @@ class Invitation:
         description="When the invitation email was handed to the mail server; null until then."
     )
     accepted_at: datetime | None
+    delivery_failed_at: datetime | None = strawberry.field(
+        default=None,
+        description="When the invitation email was given up on for good (see deliveryError); "
+        "null unless that happened.",
+    )
+    delivery_error: str | None = strawberry.field(
+        default=None,
+        description="Why the invitation email could not be delivered, and what to do about "
+        "it; null unless delivery failed for good. A resent invitation is mailed afresh.",
+    )
 
 
 @strawberry.type
@@ -77,6 +87,8 @@ class User:
                 expires_at=row.invitation_expires_at,
                 sent_at=row.invitation_sent_at,
                 accepted_at=row.invitation_accepted_at,
+                delivery_failed_at=row.invitation_delivery_failed_at,
+                delivery_error=row.invitation_delivery_error,
             )
         return cls(
             id=strawberry.ID(row.id),

@@ -45,12 +45,14 @@ SHORT_CLAIM_SECONDS = 3
 
 class Mailbox:
     """An SMTP handler that keeps every message it accepts, with when it arrived, and
-    answers DATA with `answer` (switch it to "451 try later" or "550 no such user")."""
+    answers DATA with `answer` (switch it to "451 try later" or "550 no such user"), and
+    the envelopes (RCPT TO, MAIL FROM's options) of those it accepts."""
 
     def __init__(self) -> None:
         self.answer = "250 OK"
         self.attempts = 0
         self.messages: list[EmailMessage] = []
+        self.envelopes: list[Envelope] = []
         self.arrivals: list[float] = []
         self._lock = threading.Lock()
 
@@ -61,6 +63,7 @@ class Mailbox:
                 return self.answer
             content = cast(bytes, envelope.original_content)
             self.messages.append(parse(content))
+            self.envelopes.append(envelope)
             self.arrivals.append(time.monotonic())
             return self.answer
 
@@ -74,16 +77,20 @@ class Mailbox:
 
 
 class MailServer:
-    """A real SMTP server on a local port; not listening until `start`."""
+    """A real SMTP server on a local port; not listening until `start`. It offers
+    SMTPUTF8 (addresses with non-ASCII local parts) only when told to."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, smtputf8: bool = False) -> None:
         self.mailbox = Mailbox()
         self.port = free_port()
         self.url = f"smtp://127.0.0.1:{self.port}"
+        self.smtputf8 = smtputf8
         self._controller: Controller | None = None
 
     def start(self) -> None:
-        self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(
+            self.mailbox, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=self.smtputf8
+        )
         self._controller.start()
 
     def stop(self) -> None:

@@ -40,7 +40,8 @@ class Recorded:
 
 
 def record_history(app: Roster, users: int = 24) -> Recorded:
-    """Groups, registrations into them, access changes, deactivations, reactivations."""
+    """Groups, registrations into them, access changes, invitations that could not be
+    mailed, deactivations, reactivations (with a new invitation)."""
     sales = app.create_group("Sales", ["crm:read"], actor=ACTOR).id
     ops = app.create_group("Ops", [], actor=ACTOR).id
     app.set_group_permissions(ops, ["deploy"], actor=ACTOR)
@@ -49,6 +50,10 @@ def record_history(app: Roster, users: int = 24) -> Recorded:
         groups = [sales] if i % 2 == 0 else []
         new = NewUser("Ann", f"Lee {i}", f"ann{i}@acme.com", group_ids=groups)
         user_id = app.register_user(new, actor=ACTOR).id
+        if i % 4 == 0:
+            invitation = app.get_aggregate(User, user_id, "user").invitation
+            assert invitation is not None
+            app.record_invitation_undeliverable(user_id, invitation.id, "550 no such user")
         if i % 3 == 0:
             groups = [ops]
             app.set_user_access(user_id, group_ids=groups, permissions=["crm:write"], actor=ACTOR)
@@ -93,6 +98,8 @@ def test_a_rebuilt_read_model_equals_the_one_kept_live(services: Services) -> No
 
     assert read_model_rows(services.database) == live
     assert len(live["users"]) == 24
+    # Users 4, 12, 20 kept their failed invitation; 0, 8, 16 were given a new one.
+    assert sum(1 for user in live["users"] if user["invitation_delivery_error"]) == 3
 
 
 def test_the_cli_rebuild_restores_a_damaged_read_model(
