@@ -76,6 +76,10 @@ class QueryTooComplexError(Exception):
     tokens, cost: schema/extensions.py), refused before it runs."""
 
 
+class TooManySubscriptionsError(Exception):
+    """One operation more on a WebSocket that runs as many as it may."""
+
+
 def _argument(error: Exception) -> dict[str, Any]:
     named = getattr(error, "field", None)
     return {"argument": named} if named else {}
@@ -96,6 +100,7 @@ _REFUSALS: dict[type[Exception], tuple[str, int, Callable[[Exception], dict[str,
     LeaseLostError: ("TRY_AGAIN", 503, lambda _: {}),
     PayloadTooLargeError: ("PAYLOAD_TOO_LARGE", 413, lambda _: {}),
     QueryTooComplexError: ("QUERY_TOO_COMPLEX", 400, lambda _: {}),
+    TooManySubscriptionsError: ("TOO_MANY_SUBSCRIPTIONS", 429, lambda _: {}),
 }
 
 
