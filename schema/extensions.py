@@ -34,7 +34,7 @@ MAX_DEPTH = 10
 MAX_TOKENS = 2000
 MAX_ALIASES = 30
 #: A page of 500 users with every field, groups included, costs about 15,000; a batch
-#: with a page of 500 rows and their errors about 12,500. See schema/cost.py.
+#: with a page of 500 rows and their errors about 10,500. See schema/cost.py.
 MAX_QUERY_COST = 50_000
 SPLIT = "ask for less: smaller pages ('first'), fewer fields, or several queries."
 
