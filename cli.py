@@ -196,7 +196,10 @@ def _serve(args: argparse.Namespace) -> int:
         )
         print(f"\nRoster on http://{host}:{port}/graphql ({settings.store.shown_url})")
         print(f"Admin token for local use (8 hours):\n\n  {token}\n", flush=True)
-    uvicorn.run("server:app", host=host, port=port, log_level="info")
+    # uvicorn refuses a larger WebSocket message itself, before buffering it (1009).
+    uvicorn.run(
+        "server:app", host=host, port=port, log_level="info", ws_max_size=settings.max_body_bytes
+    )
     return 0
 
 

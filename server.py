@@ -25,6 +25,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
 from bootstrap import Services, build_services
@@ -42,6 +43,7 @@ from schema.errors import (
 )
 from schema.queries.imports import TEMPLATE_URL
 from settings import Settings
+from sockets import BoundedMessages, RosterTransportWS, admit
 
 log = logging.getLogger("roster")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -51,14 +53,20 @@ UPLOAD_MARGIN_BYTES = 1 << 20
 
 
 class RosterGraphQL(GraphQL[Context, None]):
+    # WebSocket: graphql-transport-ws only, with the limits and refusals of sockets.py.
+    graphql_transport_ws_handler_class = RosterTransportWS
+
     def __init__(self, services_of: Any, settings: Settings) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql",
             multipart_uploads_enabled=True,
             allowed_origins=settings.cors_origins,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            max_subscriptions_per_connection=settings.max_subscriptions,
         )
         self._services_of = services_of
+        self.websocket_adapter_class = BoundedMessages.limited_to(settings.max_body_bytes)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         return Context(
@@ -77,10 +85,7 @@ class RosterGraphQL(GraphQL[Context, None]):
                 await request.close()
 
     async def on_ws_connect(self, context: Context) -> None:
-        params = context.connection_params or {}
-        given = params.get("authorization") or params.get("Authorization")
-        if isinstance(given, str):
-            context.authorization = given
+        admit(context)
 
 
 class RequestLimits:

@@ -140,6 +140,7 @@ class Settings:
     portal_url: str = "http://127.0.0.1:8000/accept#token="
     mail_templates: str = str(TEMPLATES)
     mail_delivery: bool = True
+    max_subscriptions: int = 20
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -199,6 +200,7 @@ class Settings:
             portal_url=env.get("ROSTER_PORTAL_URL") or "http://127.0.0.1:8000/accept#token=",
             mail_templates=env.get("ROSTER_MAIL_TEMPLATES") or str(TEMPLATES),
             mail_delivery=_switch(env, "ROSTER_MAIL_DELIVERY", default=True),
+            max_subscriptions=_count(env, "ROSTER_MAX_SUBSCRIPTIONS", 20),
         )
 
     def invitation_key(self) -> bytes:

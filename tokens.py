@@ -48,7 +48,8 @@ class TokenVerifier:
             raise AuthenticationError("The token has expired; get a new one.") from None
         except jwt.InvalidTokenError as error:
             raise AuthenticationError(f"The token is not valid: {error}.") from None
-        return Caller(subject=_subject(claims), profiles=_profiles(claims))
+        expires_at = datetime.fromtimestamp(claims["exp"], UTC)
+        return Caller(subject=_subject(claims), profiles=_profiles(claims), expires_at=expires_at)
 
 
 def _subject(claims: dict[str, Any]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -14,10 +15,12 @@ class Profile(StrEnum):
 
 @dataclass(frozen=True)
 class Caller:
-    """An authenticated caller: `subject` is the actor recorded on every event it causes."""
+    """An authenticated caller: `subject` is the actor recorded on every event it causes;
+    `expires_at` is when the proof of who it is (its token) runs out, if it does."""
 
     subject: str
     profiles: frozenset[Profile]
+    expires_at: datetime | None = None
 
     def has_any(self, profiles: frozenset[Profile]) -> bool:
         return bool(self.profiles & profiles)

@@ -71,13 +71,19 @@ def changes(
     return page_of(rows, first, lambda c: encode_cursor(FEED, [iso(c.at), c.position]))
 
 
-def changes_after(cursor: Cursor, position: int, user_id: str | None) -> list[StatusChangeRow]:
-    """Changes recorded after `position` (in store order), for live subscriptions."""
+def changes_after(
+    cursor: Cursor, position: int, user_id: str | None, limit: int
+) -> list[StatusChangeRow]:
+    """The first `limit` changes recorded after `position` (in store order), for live
+    subscriptions: a subscriber behind by many changes reads them a page at a time."""
     where, params = "position > %s", [position]
     if user_id is not None:
         where += " AND user_id = %s"
         params.append(user_id)  # type: ignore[arg-type]
-    cursor.execute(f"SELECT * FROM status_changes WHERE {where} ORDER BY position", params)
+    cursor.execute(
+        f"SELECT * FROM status_changes WHERE {where} ORDER BY position LIMIT %s",
+        [*params, limit],
+    )
     return [_change(row) for row in cursor.fetchall()]
 
 

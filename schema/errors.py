@@ -71,6 +71,15 @@ class PayloadTooLargeError(Exception):
     """A request body over its limit, refused before it was read."""
 
 
+class QueryTooComplexError(Exception):
+    """A document over one of the limits on what one request may ask for (depth, aliases,
+    tokens, cost: schema/extensions.py), refused before it runs."""
+
+
+class TooManySubscriptionsError(Exception):
+    """One operation more on a WebSocket that runs as many as it may."""
+
+
 def _argument(error: Exception) -> dict[str, Any]:
     named = getattr(error, "field", None)
     return {"argument": named} if named else {}
@@ -90,6 +99,8 @@ _REFUSALS: dict[type[Exception], tuple[str, int, Callable[[Exception], dict[str,
     ConflictError: ("CONFLICT", 409, lambda _: {}),
     LeaseLostError: ("TRY_AGAIN", 503, lambda _: {}),
     PayloadTooLargeError: ("PAYLOAD_TOO_LARGE", 413, lambda _: {}),
+    QueryTooComplexError: ("QUERY_TOO_COMPLEX", 400, lambda _: {}),
+    TooManySubscriptionsError: ("TOO_MANY_SUBSCRIPTIONS", 429, lambda _: {}),
 }
 
 
@@ -217,7 +228,11 @@ def parse_id(value: str, *, field: str, noun: str) -> UUID:
         ) from None
 
 
-def page_size(first: int | None, *, default: int, maximum: int = 500) -> int:
+#: The largest page any connection gives (`first`).
+MAX_PAGE = 500
+
+
+def page_size(first: int | None, *, default: int, maximum: int = MAX_PAGE) -> int:
     if first is None:
         return default
     if first < 0 or first > maximum:

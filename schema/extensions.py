@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import suppress
+from typing import cast
 
-from graphql import GraphQLError
+from graphql import (
+    ASTValidationRule,
+    GraphQLError,
+    GraphQLSyntaxError,
+    ValidationContext,
+    ValidationRule,
+)
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -17,13 +25,18 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
-from schema.errors import refusal_for
+from schema.cost import query_cost
+from schema.errors import QueryTooComplexError, refusal_for, refused
 
 log = logging.getLogger("roster.errors")
 
 MAX_DEPTH = 10
 MAX_TOKENS = 2000
 MAX_ALIASES = 30
+#: A page of 500 users with every field, groups included, costs about 15,000; a batch
+#: with a page of 500 rows and their errors about 10,500. See schema/cost.py.
+MAX_QUERY_COST = 50_000
+SPLIT = "ask for less: smaller pages ('first'), fewer fields, or several queries."
 
 
 class CodedErrors(MaskErrors):
@@ -33,9 +46,15 @@ class CodedErrors(MaskErrors):
     client getting only the id to quote."""
 
     def __init__(self) -> None:
-        super().__init__(should_mask_error=lambda error: error.original_error is not None)
+        super().__init__(
+            should_mask_error=lambda error: (
+                error.original_error is not None or _over_token_limit(error)
+            )
+        )
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        if _over_token_limit(error):
+            return too_complex(f"The document has more than {MAX_TOKENS} tokens; {SPLIT}")
         original = error.original_error
         if isinstance(original, GraphQLError):
             return error  # coded where it was raised
@@ -67,19 +86,97 @@ class CodedErrors(MaskErrors):
         )
 
 
+def too_complex(message: str) -> GraphQLError:
+    return refused(QueryTooComplexError(message))
+
+
+def _over_token_limit(error: GraphQLError) -> bool:
+    # graphql-core stops parsing at the token limit with a syntax error that only its
+    # message tells apart from the others.
+    return isinstance(error, GraphQLSyntaxError) and f"more than {MAX_TOKENS} tokens" in (
+        error.message
+    )
+
+
+class _CodedReports:
+    """What a limit rule sees of the validation: its refusals get QUERY_TOO_COMPLEX."""
+
+    def __init__(self, context: ValidationContext) -> None:
+        self._context = context
+        self.document = context.document
+
+    def report_error(self, error: GraphQLError) -> None:
+        coded = too_complex(f"{error.message}; {SPLIT}")
+        self._context.report_error(
+            GraphQLError(coded.message, error.nodes, extensions=coded.extensions)
+        )
+
+
+def coded(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
+    """Strawberry's limit `rule`, refusing with QUERY_TOO_COMPLEX. These rules do all their
+    work when built and visit nothing, so they are built on the coded reports only."""
+
+    class Coded(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            rule(cast(ValidationContext, _CodedReports(context)))
+
+    return Coded
+
+
 # The limiters define a new rule class per instance, and ValidationCache keys on the
 # rule classes: build them once, so that a document seen before is not validated again.
-LIMIT_RULES = [
-    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
-    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+LIMIT_RULES: list[type[ASTValidationRule]] = [
+    *map(coded, QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules),
+    *map(coded, MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules),
 ]
+
+
+class Parser(ParserCache):
+    """ParserCache, except that a document that does not parse is left to Strawberry's own
+    parse, which answers with the error on every transport (raised from here, a syntax
+    error escapes the WebSocket handler, which logs it and sends a bare `complete`)."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        # A document that does not parse is parsed again, and reported, by Strawberry.
+        with suppress(GraphQLError):
+            if context.query:
+                context.graphql_document = self.cached_parse_document(
+                    context.query, **context.parse_options
+                )
+        yield
+
+
+class QueryCost(SchemaExtension):
+    """Refuses, before it runs, an operation that costs more than MAX_QUERY_COST (see
+    schema/cost.py). Listed after ValidationCache, so that it costs valid documents only."""
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.pre_execution_errors == [] and context.graphql_document is not None:
+            cost = query_cost(
+                context.schema._schema,
+                context.graphql_document,
+                context.variables,
+                context.operation_name,
+            )
+            if cost > MAX_QUERY_COST:
+                context.pre_execution_errors = [
+                    too_complex(
+                        f"The query costs {cost:,}, over the limit of {MAX_QUERY_COST:,} "
+                        f"(page sizes multiplied along the nesting, for every field); {SPLIT}"
+                    )
+                ]
+        yield
 
 
 def extensions() -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
     return [
         lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: ParserCache(maxsize=256),
+        lambda: Parser(maxsize=256),
         lambda: ValidationCache(maxsize=256),
+        QueryCost,
         CodedErrors,
     ]

@@ -17,6 +17,9 @@ from schema.types.imports import ImportProgress, ImportStatus
 
 #: Seconds between two progress messages to one subscriber at least (10 a second).
 PROGRESS_INTERVAL = 0.1
+#: Changes read at once for a statusChanged subscriber: one behind by many more gets them
+#: page by page, each read only when the previous page has been sent.
+CHANGES_PAGE = 500
 FINAL = (ImportStatus.COMPLETED, ImportStatus.CANCELLED)
 
 
@@ -58,13 +61,17 @@ class Subscription:
         self, info: Info, user_id: strawberry.ID | None = None
     ) -> AsyncGenerator[StatusChange, None]:
         ctx = info.context
+        user = str(user_id) if user_id else None
         position = await ctx.read(read_position, ctx.services.read_model.name)
         while True:
             reached = await ctx.services.progress.beyond(position)
-            rows = await ctx.read(
-                history_queries.changes_after, position, str(user_id) if user_id else None
-            )
-            for row in rows:
-                ctx.caller()  # the token may have expired since the subscription began
-                yield StatusChange.from_row(row)
-            position = max([reached, *(row.position for row in rows)])
+            while True:
+                rows = await ctx.read(history_queries.changes_after, position, user, CHANGES_PAGE)
+                for row in rows:
+                    ctx.caller()  # the token may have expired since the subscription began
+                    yield StatusChange.from_row(row)
+                    position = row.position
+                if len(rows) < CHANGES_PAGE:
+                    break
+            # Every change up to `reached` is in the table now: none is left behind it.
+            position = max(position, reached)

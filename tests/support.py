@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import psycopg
 import uvicorn
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
@@ -142,6 +143,17 @@ class GraphQLWebSocket:
             if message["type"] != "ping":
                 return message
             self.send({"type": "pong"})
+
+    def closed(self, timeout: float = 10) -> tuple[int, str]:
+        """The code and reason the server closes the socket with, once it does; messages
+        it sends before are skipped."""
+        try:
+            while True:
+                self.ws.recv(timeout=timeout)
+        except ConnectionClosed as closing:
+            received = closing.rcvd
+        assert received is not None, "The client closed the socket, not the server."
+        return received.code, received.reason
 
     def next_payload(self, timeout: float = 10) -> dict[str, Any]:
         message = self.receive(timeout)

@@ -25,6 +25,7 @@ BASE = {"ROSTER_JWT_SECRET": TEST_SECRET}
         ("ROSTER_IMPORT_WORKER", "maybe"),
         ("ROSTER_IMPORT_LEASE", "soon"),
         ("ROSTER_EXPIRY_SWEEP", "0"),
+        ("ROSTER_MAX_SUBSCRIPTIONS", "0"),
     ],
 )
 def test_a_setting_that_cannot_work_is_refused_naming_it(name: str, value: str) -> None:

@@ -60,14 +60,19 @@ class ImportBatch:
         statuses = tuple(s.name for s in status or ())
         size = page_size(first, default=100)
         page = await info.context.read(import_queries.rows, str(self.id), statuses, size, after)
-        total: int = await info.context.read(import_queries.count_rows, str(self.id), statuses)
+        ctx = info.context
+
+        async def count() -> int:
+            total: int = await ctx.read(import_queries.count_rows, str(self.id), statuses)
+            return total
+
         return ImportRowConnection(
             edges=[
                 ImportRowEdge(cursor=c, node=ImportRow.from_row(r, self.access))
                 for c, r in page.items
             ],
             page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
-            total_count=total,
+            count=count,
         )
 
 

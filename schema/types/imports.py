@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from enum import Enum
 from typing import Any
 
@@ -158,7 +159,12 @@ class ImportRowEdge:
 class ImportRowConnection:
     edges: list[ImportRowEdge]
     page_info: PageInfo
-    total_count: int
+    # Counting reads every row of the status: done only when totalCount is asked for.
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field
+    async def total_count(self) -> int:
+        return await self.count()
 
 
 @strawberry.type

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from graphql import build_schema
+from websockets.exceptions import ConnectionClosed
 
 from tests.api.operations import (
     CONTRACT,
@@ -35,6 +36,8 @@ IMPORT = frozenset({"admin", "viewer"})
 MANAGE = frozenset({"admin"})
 AUDIT = frozenset({"admin", "auditor"})
 ANY_TOKEN = frozenset(TOKENS) - {ANONYMOUS}
+#: What closing a WebSocket at `connection_init` with each code means.
+SOCKET_REFUSALS = {4401: "UNAUTHENTICATED", 4403: "FORBIDDEN"}
 ANYONE = frozenset(TOKENS)
 
 
@@ -171,21 +174,26 @@ def call(server: ServerProcess, operation: Operation, caller: str, targets: dict
 def subscribe(
     server: ServerProcess, document: str, variables: dict[str, Any], given: str | None
 ) -> Any:
-    """The first answer to a subscription: registering users until one is delivered."""
+    """The first answer to a subscription: registering users until one is delivered. A
+    socket closed at `connection_init` answers with the code its close code stands for."""
     admin = Administrator(server.api)
-    with server.api.websocket(given) as ws:
-        ws.subscribe(document, variables)
-        for _ in range(20):
-            try:
-                message = ws.receive(timeout=0.5)
-            except TimeoutError:
-                unique = uuid.uuid4().hex[:8]
-                admin.register("Nudge", unique, f"nudge-{unique}@example.org")
-                continue
-            assert message["type"] in ("next", "error"), message
-            return (
-                {"errors": message["payload"]} if message["type"] == "error" else message["payload"]
-            )
+    try:
+        with server.api.websocket(given) as ws:
+            ws.subscribe(document, variables)
+            for _ in range(20):
+                try:
+                    message = ws.receive(timeout=0.5)
+                except TimeoutError:
+                    unique = uuid.uuid4().hex[:8]
+                    admin.register("Nudge", unique, f"nudge-{unique}@example.org")
+                    continue
+                assert message["type"] in ("next", "error"), message
+                if message["type"] == "error":
+                    return {"errors": message["payload"]}
+                return message["payload"]
+    except ConnectionClosed as closed:
+        code = closed.rcvd.code if closed.rcvd else None
+        return {"errors": [{"extensions": {"code": SOCKET_REFUSALS.get(code or 0, code)}}]}
     raise AssertionError("The subscription answered nothing.")
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.application import NewUser, Saved
+from domain.statuses import StatusChangeSource
+from schema.subscriptions import CHANGES_PAGE
 from tests.api.operations import Administrator, Toggle, go_live
 from tests.support import AUDITOR, ThreadedServer, token
 
@@ -63,3 +66,22 @@ def test_a_delivered_change_is_the_one_the_history_records(server: ThreadedServe
     recorded = server.api.data(HISTORY, {"id": ana}, as_=token(AUDITOR))["userStatusHistory"]
     assert payload["data"]["statusChanged"] == recorded[-1]
     assert (recorded[-1]["actor"], recorded[-1]["source"]) == ("carol", "ADMINISTRATOR")
+
+
+def test_a_subscriber_behind_by_pages_of_changes_gets_every_one_in_order(
+    server: ThreadedServer,
+) -> None:
+    """More changes at once than one read takes (CHANGES_PAGE): they come page by page."""
+    admin = Administrator(server.api)
+    warm_up = admin.register("Warm", "Up", "warm@acme.com")["id"]
+    people = [NewUser("Bulk", str(n), f"bulk{n}@acme.com") for n in range(2 * CHANGES_PAGE + 200)]
+    with server.api.websocket(token(AUDITOR)) as ws:
+        ws.subscribe(EVERY_USER)
+        go_live(ws, Toggle(admin, warm_up))
+        # One write of them all, while the subscriber reads nothing.
+        outcomes = server.app.state.services.roster.register_users(
+            people, actor="admin", source=StatusChangeSource.REGISTRATION
+        )
+        payloads = [ws.next_payload() for _ in people]
+    registered = [str(o.id) for o in outcomes if isinstance(o, Saved)]
+    assert [delivered(p)[:2] for p in payloads] == [(i, "PENDING") for i in registered]
