@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from uuid import UUID
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -146,6 +146,17 @@ async def internal_error_response(request: Request, error: Exception) -> Respons
         f"Unexpected error; quote request id {request_id} when you report it.",
         {"requestId": request_id},
     ).response()
+
+
+def document_error_code(error: GraphQLError) -> str:
+    """The code of graphql-core's own refusal of a request, before anything ran: a
+    document that does not parse, one that does not fit the schema, or variables that do
+    not fit the document (whose messages all begin "Variable '$")."""
+    if isinstance(error, GraphQLSyntaxError):
+        return "GRAPHQL_PARSE_FAILED"
+    if error.message.startswith("Variable '$"):
+        return "BAD_USER_INPUT"
+    return "GRAPHQL_VALIDATION_FAILED"
 
 
 def refused(error: Exception) -> GraphQLError:

@@ -26,7 +26,7 @@ from strawberry.extensions import (
 )
 
 from schema.cost import query_cost
-from schema.errors import QueryTooComplexError, refusal_for, refused
+from schema.errors import QueryTooComplexError, document_error_code, refusal_for, refused
 
 log = logging.getLogger("roster.errors")
 
@@ -42,13 +42,14 @@ SPLIT = "ask for less: smaller pages ('first'), fewer fields, or several queries
 class CodedErrors(MaskErrors):
     """Every error a client sees carries an `extensions.code`: an expected failure raised
     in a resolver (a domain error, a bad token, a lost lease) becomes its coded refusal
-    (schema/errors.py); anything else is logged with the request id and masked, the
-    client getting only the id to quote."""
+    (schema/errors.py), a document that does not parse or validate, or variables that do
+    not fit it, get the code of that kind of mistake; anything else is logged with the
+    request id and masked, the client getting only the id to quote."""
 
     def __init__(self) -> None:
         super().__init__(
             should_mask_error=lambda error: (
-                error.original_error is not None or _over_token_limit(error)
+                error.original_error is not None or not (error.extensions or {}).get("code")
             )
         )
 
@@ -56,8 +57,12 @@ class CodedErrors(MaskErrors):
         if _over_token_limit(error):
             return too_complex(f"The document has more than {MAX_TOKENS} tokens; {SPLIT}")
         original = error.original_error
-        if isinstance(original, GraphQLError):
-            return error  # coded where it was raised
+        if original is None or isinstance(original, GraphQLError):
+            if not (error.extensions or {}).get("code"):
+                # graphql-core's refusal of the document or its variables. Coded in place:
+                # the WebSocket handler tells a syntax error by its class.
+                error.extensions = {**(error.extensions or {}), "code": document_error_code(error)}
+            return error
         refusal = refusal_for(original) if original is not None else None
         if refusal is not None:
             return GraphQLError(
