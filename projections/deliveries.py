@@ -1,6 +1,13 @@
-"""The invitation mails to send: one row per invitation issued, PENDING until the delivery
-worker hands it over (SENT), the mail server refuses it for good (FAILED), or a newer
-invitation or a deactivation makes it pointless (SUPERSEDED)."""
+"""The outbox of invitation mails: one row per invitation issued, PENDING until the
+delivery worker hands it over (SENT), the mail server refuses it for good (FAILED), or a
+newer invitation or a deactivation makes it pointless (SUPERSEDED).
+
+The outbox is work in progress, not a read model: the worker marks a mail SENT as it
+hands it over, before `InvitationSent` is recorded, and that mark must outlive a
+rebuild or a version change, or the mail would be sent again. So the table is never
+cleared, and every change made here holds when the events are applied again on top of
+it: a row is inserted once, statuses are set by invitation, and a user's waiting mails
+are superseded only by an event after they were issued."""
 
 from __future__ import annotations
 
@@ -16,7 +23,7 @@ ISSUING = (User.Registered, User.Reactivated, User.InvitationReissued)
 
 class DeliveryView:
     def clear(self, cursor: Cursor) -> None:
-        cursor.execute("DELETE FROM mail_deliveries")
+        """Keeps the outbox as it is: the events applied again change nothing in it."""
 
     def apply_all(self, cursor: Cursor, events: Sequence[tuple[Any, int]]) -> None:
         issued = []
@@ -32,20 +39,21 @@ class DeliveryView:
                 self._mark(cursor, event.invitation_id, "FAILED")
             elif isinstance(event, User.StatusChanged):
                 # Accepted, expired, deactivated: nothing of this user is worth sending.
-                self._supersede(cursor, str(event.originator_id))
+                self._supersede(cursor, str(event.originator_id), position)
         self._issue(cursor, issued)
 
     def _issue(self, cursor: Cursor, issued: list[tuple[Any, int]]) -> None:
-        if not issued:
-            return
-        rows = []
+        rows: list[tuple[Any, ...]] = []
         for event, position in issued:
             user_id = str(event.originator_id)
             if isinstance(event, User.Registered):
                 name = f"{event.first_name} {event.last_name}"
                 email = event.email
             else:
-                self._supersede(cursor, user_id)
+                # The mails listed so far go in first: one of them may be this user's.
+                self._insert(cursor, rows)
+                rows = []
+                self._supersede(cursor, user_id, position)
                 cursor.execute(
                     "SELECT first_name, last_name, email FROM users WHERE id = %s", (user_id,)
                 )
@@ -66,10 +74,17 @@ class DeliveryView:
                     event.timestamp.timestamp(),
                 )
             )
+        self._insert(cursor, rows)
+
+    @staticmethod
+    def _insert(cursor: Cursor, rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
         cursor.executemany(
             "INSERT INTO mail_deliveries (invitation_id, user_id, email, name, inviter,"
             " expires_at, seq, status, attempts, next_attempt_at)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, 'PENDING', 0, %s)",
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, 'PENDING', 0, %s)"
+            " ON CONFLICT (invitation_id) DO NOTHING",
             rows,
         )
 
@@ -81,9 +96,11 @@ class DeliveryView:
         )
 
     @staticmethod
-    def _supersede(cursor: Cursor, user_id: str) -> None:
+    def _supersede(cursor: Cursor, user_id: str, position: int) -> None:
+        """The user's mails issued before `position` that still wait (a mail issued after
+        it, met again when the events are applied again, is left alone)."""
         cursor.execute(
             "UPDATE mail_deliveries SET status = 'SUPERSEDED'"
-            " WHERE user_id = %s AND status = 'PENDING'",
-            (user_id,),
+            " WHERE user_id = %s AND status = 'PENDING' AND seq < %s",
+            (user_id, position),
         )

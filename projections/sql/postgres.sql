@@ -102,23 +102,3 @@ CREATE TABLE IF NOT EXISTS import_rows (
 CREATE INDEX IF NOT EXISTS import_rows_by_status ON import_rows (batch_id, status, row_number);
 CREATE INDEX IF NOT EXISTS import_rows_by_email ON import_rows (batch_id, email_key);
 CREATE INDEX IF NOT EXISTS import_rows_by_username ON import_rows (batch_id, username_key);
--- Invitation mails to send, one per invitation issued; kept from the events, and
--- marked by the delivery worker as it hands them over (see jobs/delivery.py).
-CREATE TABLE IF NOT EXISTS mail_deliveries (
-    invitation_id TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL,
-    email TEXT NOT NULL,
-    name TEXT NOT NULL,
-    inviter TEXT NOT NULL,
-    expires_at TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    status TEXT NOT NULL,
-    attempts INTEGER NOT NULL,
-    next_attempt_at DOUBLE PRECISION NOT NULL,
-    claimed_by TEXT,
-    claimed_until DOUBLE PRECISION,
-    last_error TEXT
-);
--- The delivery worker claims the oldest PENDING mails first (ORDER BY seq), skipping the
--- few that wait for a retry; an index on (status, next_attempt_at) made it sort them all.
-CREATE INDEX IF NOT EXISTS mail_deliveries_queue ON mail_deliveries (status, seq);

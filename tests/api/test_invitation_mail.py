@@ -443,6 +443,46 @@ def launch_with_short_claims(env: dict[str, str], workdir: Path) -> ServerProces
     return server
 
 
+def test_rebuilds_while_two_processes_send_mails_send_each_mail_once(
+    serve: Callable[..., ThreadedServer], mail_server: MailServer, env: dict[str, str]
+) -> None:
+    """A rebuild must not forget which mails are claimed or handed over: another process
+    would take them and send them again."""
+    server = serve(ROSTER_SMTP_URL=mail_server.url, ROSTER_MAIL_RATE="20")
+    admin = Administrator(server.api)
+    users = [admin.register("Ana", f"No{n}", address()) for n in range(60)]
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("ROSTER_")}
+    process_env = {**inherited, **env, "ROSTER_SMTP_URL": mail_server.url}
+    mailer = subprocess.Popen(
+        [sys.executable, "cli.py", "mailer"],
+        cwd=ROOT,
+        env={**process_env, "ROSTER_MAIL_RATE": "20"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    rebuilds = 0
+    try:
+        while mail_server.mailbox.count() < len(users) and rebuilds < 10:
+            rebuilt = subprocess.run(
+                [sys.executable, "-m", "cli", "projections", "rebuild"],
+                cwd=ROOT,
+                env=process_env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert rebuilt.returncode == 0, rebuilt.stderr
+            rebuilds += 1
+        wait_for(lambda: all(sent_at(admin, user["id"]) for user in users), within=30)
+        stays(lambda: mail_server.mailbox.count() == len(users), seconds=1.0)
+    finally:
+        mailer.send_signal(signal.SIGTERM)
+        mailer.wait(timeout=30)
+
+    assert rebuilds >= 2, "the mails went out before a rebuild could meet them"
+    assert set(mail_server.mailbox.recipients().values()) == {1}
+
+
 def test_a_killed_process_leaves_its_mails_to_the_next_without_sending_twice(
     env: dict[str, str], tmp_path: Path, mail_server: MailServer
 ) -> None:
