@@ -25,7 +25,8 @@ def services(settings: Settings) -> Iterator[Services]:
 def outbox(services: Services) -> list[dict[str, Any]]:
     with services.database.reading() as cursor:
         cursor.execute("SELECT * FROM mail_deliveries ORDER BY seq")
-        return cursor.fetchall()
+        rows: list[dict[str, Any]] = cursor.fetchall()
+        return rows
 
 
 def statuses(services: Services, user_id: str) -> list[str]:
