@@ -41,6 +41,7 @@ from schema.errors import (
 )
 from schema.queries.imports import TEMPLATE_URL
 from settings import Settings
+from tokens import TokenVerifier
 
 log = logging.getLogger("roster")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -60,8 +61,12 @@ class RosterGraphQL(GraphQL[Context, None]):
         self._services_of = services_of
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        services: Services = self._services_of(request)
+        # Resolvers check the token on the event loop, from keys in memory: an identity
+        # provider's key not known yet is fetched here, in a thread.
+        await services.tokens.learn_key(request.headers.get("authorization"))
         return Context(
-            services=self._services_of(request),
+            services=services,
             authorization=request.headers.get("authorization"),
             request_id=request.scope.get("state", {}).get("request_id", uuid.uuid4().hex),
             long_lived=isinstance(request, WebSocket),
@@ -192,6 +197,7 @@ async def health(request: Request) -> Response:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
+    tokens = TokenVerifier(settings)  # the key is loaded and checked before anything starts
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -199,7 +205,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             logging.basicConfig(
                 level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
             )
-        services = await run_in_threadpool(build_services, settings)
+        services = await run_in_threadpool(build_services, settings, tokens)
+        await run_in_threadpool(tokens.start)
         await run_in_threadpool(services.read_model.catch_up)
         watcher = services.watcher()
         watcher.start()
@@ -217,6 +224,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await run_in_threadpool(services.worker.stop)
             await run_in_threadpool(watcher.stop)
             await run_in_threadpool(services.close)
+            await run_in_threadpool(tokens.stop)
 
     graphql = RosterGraphQL(lambda request: request.app.state.services, settings)
     return Starlette(
