@@ -42,6 +42,7 @@ from schema.errors import (
 from schema.queries.imports import TEMPLATE_URL
 from settings import Settings
 from tokens import TokenVerifier
+from upload_gate import UploadGate
 
 log = logging.getLogger("roster")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -255,6 +256,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 max_body_bytes=settings.max_body_bytes,
                 max_upload_bytes=settings.max_upload_bytes,
             ),
+            Middleware(UploadGate, tokens=tokens, max_concurrent=settings.max_concurrent_uploads),
         ],
         lifespan=lifespan,
     )

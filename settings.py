@@ -124,6 +124,7 @@ class Settings:
     invitation_secret: str | None = None
     max_body_bytes: int = 1 << 20
     max_upload_bytes: int = 100 << 20
+    max_concurrent_uploads: int = 4
     max_rows: int = 1_000_000
     import_inline_rows: int = 5_000
     import_lease: timedelta = timedelta(seconds=30)
@@ -176,6 +177,7 @@ class Settings:
             invitation_secret=env.get("ROSTER_INVITATION_SECRET") or None,
             max_body_bytes=_count(env, "ROSTER_MAX_BODY_BYTES", 1 << 20),
             max_upload_bytes=_count(env, "ROSTER_MAX_UPLOAD_BYTES", 100 << 20),
+            max_concurrent_uploads=_count(env, "ROSTER_MAX_CONCURRENT_UPLOADS", 4),
             max_rows=_count(env, "ROSTER_MAX_ROWS", 1_000_000),
             import_inline_rows=_count(env, "ROSTER_IMPORT_INLINE_ROWS", 5_000, minimum=0),
             import_lease=parse_duration(

@@ -32,6 +32,7 @@ JWKS_URL = "https://id.example.com/.well-known/jwks.json"
         ("ROSTER_IMPORT_WORKER", "maybe"),
         ("ROSTER_IMPORT_LEASE", "soon"),
         ("ROSTER_EXPIRY_SWEEP", "0"),
+        ("ROSTER_MAX_CONCURRENT_UPLOADS", "0"),
         ("ROSTER_INVITATION_SECRET", "s" * 31),
         ("ROSTER_JWT_PROFILES_CLAIM", "realm_access..roles"),
         ("ROSTER_JWT_PROFILES_CLAIM", "my roles"),
@@ -62,21 +63,24 @@ def test_the_mail_and_import_settings_are_read() -> None:
     assert settings.expiry_sweep == timedelta(seconds=10)
 
 
-def test_the_token_settings_are_read() -> None:
+def test_the_token_and_upload_settings_are_read() -> None:
     settings = Settings.from_env(
         {
             **IDP,
             "ROSTER_JWT_JWKS_URL": JWKS_URL,
             "ROSTER_JWT_PROFILES_CLAIM": "realm_access.roles",
             "ROSTER_INVITATION_SECRET": "s" * 32,
+            "ROSTER_MAX_CONCURRENT_UPLOADS": "2",
         }
     )
     assert settings.jwt_jwks_url == JWKS_URL
     assert settings.jwt_profiles_claim == "realm_access.roles"
+    assert settings.max_concurrent_uploads == 2
 
 
-def test_the_profiles_claim_is_roster_s_own_by_default() -> None:
-    assert Settings.from_env(BASE).jwt_profiles_claim == "profiles"
+def test_the_defaults_of_the_token_and_upload_settings() -> None:
+    settings = Settings.from_env(BASE)
+    assert (settings.jwt_profiles_claim, settings.max_concurrent_uploads) == ("profiles", 4)
 
 
 def pem(private_key: Any) -> str:
