@@ -65,7 +65,7 @@ class Services:
         self.roster.close()
 
 
-def build_services(settings: Settings) -> Services:
+def build_services(settings: Settings, tokens: TokenVerifier | None = None) -> Services:
     store = settings.store
     database: ReadDatabase
     if store.is_postgres:
@@ -113,7 +113,7 @@ def build_services(settings: Settings) -> Services:
         database=database,
         read_model=read_model,
         progress=progress,
-        tokens=TokenVerifier(settings),
+        tokens=tokens or TokenVerifier(settings),
         imports=ImportCommands(roster, table),
         intake=Intake(
             importer,

@@ -171,7 +171,8 @@ def _legacy_import(args: argparse.Namespace) -> int:
 
 def ensure_local_secret() -> None:
     """For local use: a generated HS256 secret in data/, readable by its owner only."""
-    if os.environ.get("ROSTER_JWT_SECRET") or os.environ.get("ROSTER_JWT_PUBLIC_KEY"):
+    keys = ("ROSTER_JWT_SECRET", "ROSTER_JWT_PUBLIC_KEY", "ROSTER_JWT_JWKS_URL")
+    if any(os.environ.get(name) for name in keys):
         return
     if not SECRET_FILE.exists():
         SECRET_FILE.parent.mkdir(parents=True, exist_ok=True)

@@ -44,7 +44,7 @@ async def error_report(request: Request) -> Response:
     Refusals are raised: the app's exception handlers answer them (schema/errors.py)."""
     services: Services = request.app.state.services
     batch_id = request.path_params["batch_id"]
-    caller = services.tokens.caller(request.headers.get("authorization"))
+    caller = await services.tokens.authenticate(request.headers.get("authorization"))
     if not caller.has_any(READERS):
         raise ForbiddenError("Ask for a profile that may read import batches.")
     found = await run_in_threadpool(_read, services, import_queries.batch, batch_id)

@@ -44,6 +44,8 @@ from schema.errors import (
 from schema.queries.imports import TEMPLATE_URL
 from settings import Settings
 from sockets import BoundedMessages, RosterTransportWS, admit
+from tokens import TokenVerifier
+from upload_gate import UploadGate
 
 log = logging.getLogger("roster")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -69,8 +71,12 @@ class RosterGraphQL(GraphQL[Context, None]):
         self.websocket_adapter_class = BoundedMessages.limited_to(settings.max_body_bytes)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        services: Services = self._services_of(request)
+        # Resolvers check the token on the event loop, from keys in memory: an identity
+        # provider's key not known yet is fetched here, in a thread.
+        await services.tokens.learn_key(request.headers.get("authorization"))
         return Context(
-            services=self._services_of(request),
+            services=services,
             authorization=request.headers.get("authorization"),
             request_id=request.scope.get("state", {}).get("request_id", uuid.uuid4().hex),
             long_lived=isinstance(request, WebSocket),
@@ -85,7 +91,7 @@ class RosterGraphQL(GraphQL[Context, None]):
                 await request.close()
 
     async def on_ws_connect(self, context: Context) -> None:
-        admit(context)
+        await admit(context)
 
 
 class RequestLimits:
@@ -199,6 +205,7 @@ async def health(request: Request) -> Response:
 def create_app(settings: Settings | None = None) -> Starlette:
     keep_secrets_out_of_logs()
     settings = settings or Settings.from_env()
+    tokens = TokenVerifier(settings)  # the key is loaded and checked before anything starts
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -206,7 +213,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             logging.basicConfig(
                 level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
             )
-        services = await run_in_threadpool(build_services, settings)
+        services = await run_in_threadpool(build_services, settings, tokens)
+        await run_in_threadpool(tokens.start)
         await run_in_threadpool(services.read_model.catch_up)
         watcher = services.watcher()
         watcher.start()
@@ -224,6 +232,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await run_in_threadpool(services.worker.stop)
             await run_in_threadpool(watcher.stop)
             await run_in_threadpool(services.close)
+            await run_in_threadpool(tokens.stop)
 
     graphql = RosterGraphQL(lambda request: request.app.state.services, settings)
     return Starlette(
@@ -254,6 +263,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 max_body_bytes=settings.max_body_bytes,
                 max_upload_bytes=settings.max_upload_bytes,
             ),
+            Middleware(UploadGate, tokens=tokens, max_concurrent=settings.max_concurrent_uploads),
         ],
         lifespan=lifespan,
     )

@@ -12,6 +12,10 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///data/roster.db"
+#: The claim Roster's own tokens name their profiles in.
+DEFAULT_PROFILES_CLAIM = "profiles"
+#: The shortest secret accepted (HS256 wants a key as long as its hash).
+MIN_SECRET_BYTES = 32
 SECRET_FILE = Path("data/jwt.secret")
 #: The invitation mail's templates as shipped; ROSTER_MAIL_TEMPLATES names a copy to edit.
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -123,11 +127,14 @@ class Settings:
     jwt_public_key: str | None
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
+    jwt_jwks_url: str | None = None
+    jwt_profiles_claim: str = DEFAULT_PROFILES_CLAIM
     cors_origins: tuple[str, ...] = ()
     invitation_ttl: timedelta = timedelta(days=7)
     invitation_secret: str | None = None
     max_body_bytes: int = 1 << 20
     max_upload_bytes: int = 100 << 20
+    max_concurrent_uploads: int = 4
     max_rows: int = 1_000_000
     import_inline_rows: int = 5_000
     import_lease: timedelta = timedelta(seconds=30)
@@ -153,15 +160,9 @@ class Settings:
             )
         secret = env.get("ROSTER_JWT_SECRET") or None
         public_key = env.get("ROSTER_JWT_PUBLIC_KEY") or None
-        if secret is None and public_key is None and SECRET_FILE.exists():
+        jwks_url = env.get("ROSTER_JWT_JWKS_URL", "").strip() or None
+        if secret is None and public_key is None and jwks_url is None and SECRET_FILE.exists():
             secret = SECRET_FILE.read_text().strip()
-        if secret is None and public_key is None:
-            raise ConfigurationError(
-                "Set ROSTER_JWT_SECRET (HS256) or ROSTER_JWT_PUBLIC_KEY (PEM, RS256/ES256); "
-                "`make run` generates a secret into data/ for local use."
-            )
-        if secret is not None and len(secret.encode()) < 32:
-            raise ConfigurationError("ROSTER_JWT_SECRET must be at least 32 bytes long.")
         smtp_url = env.get("ROSTER_SMTP_URL") or None
         if smtp_url is not None and not smtp_url.startswith(("smtp://", "smtps://")):
             raise ConfigurationError(
@@ -177,6 +178,9 @@ class Settings:
             jwt_public_key=public_key,
             jwt_issuer=env.get("ROSTER_JWT_ISSUER") or None,
             jwt_audience=env.get("ROSTER_JWT_AUDIENCE") or None,
+            jwt_jwks_url=jwks_url,
+            jwt_profiles_claim=env.get("ROSTER_JWT_PROFILES_CLAIM", "").strip()
+            or DEFAULT_PROFILES_CLAIM,
             cors_origins=origins,
             invitation_ttl=parse_duration(
                 env.get("ROSTER_INVITATION_TTL", "7d"), name="ROSTER_INVITATION_TTL"
@@ -184,6 +188,7 @@ class Settings:
             invitation_secret=env.get("ROSTER_INVITATION_SECRET") or None,
             max_body_bytes=_count(env, "ROSTER_MAX_BODY_BYTES", 1 << 20),
             max_upload_bytes=_count(env, "ROSTER_MAX_UPLOAD_BYTES", 100 << 20),
+            max_concurrent_uploads=_count(env, "ROSTER_MAX_CONCURRENT_UPLOADS", 4),
             max_rows=_count(env, "ROSTER_MAX_ROWS", 1_000_000),
             import_inline_rows=_count(env, "ROSTER_IMPORT_INLINE_ROWS", 5_000, minimum=0),
             import_lease=parse_duration(
@@ -203,6 +208,24 @@ class Settings:
             max_subscriptions=_count(env, "ROSTER_MAX_SUBSCRIPTIONS", 20),
         )
 
+    def __post_init__(self) -> None:
+        # Checked here rather than in from_env so that no copy (`replace`) escapes them.
+        _check_token_keys(self)
+        for name, secret in (
+            ("ROSTER_JWT_SECRET", self.jwt_secret),
+            ("ROSTER_INVITATION_SECRET", self.invitation_secret),
+        ):
+            if secret is not None and len(secret.encode()) < MIN_SECRET_BYTES:
+                raise ConfigurationError(
+                    f"{name} must be at least {MIN_SECRET_BYTES} bytes long: generate one "
+                    "with `openssl rand -base64 48`."
+                )
+        if not _CLAIM_PATH.match(self.jwt_profiles_claim):
+            raise ConfigurationError(
+                f"ROSTER_JWT_PROFILES_CLAIM={self.jwt_profiles_claim!r} is not a claim name: "
+                "use a name such as roles, or a dotted path such as realm_access.roles."
+            )
+
     def invitation_key(self) -> bytes:
         """The key invitation tokens are derived from; each deployment has its own."""
         if self.invitation_secret:
@@ -215,3 +238,55 @@ class Settings:
             "Set ROSTER_INVITATION_SECRET: with ROSTER_JWT_PUBLIC_KEY there is no secret to "
             "derive invitation tokens from."
         )
+
+
+_CLAIM_PATH = re.compile(r"^[A-Za-z0-9_:/-]+(\.[A-Za-z0-9_:/-]+)*$")
+_LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+def _check_token_keys(settings: Settings) -> None:
+    """One way to verify tokens; with an identity provider's keys, the tokens it signs
+    for other services must not pass: `iss` and `aud` are then required."""
+    given = [
+        name
+        for name, value in (
+            ("ROSTER_JWT_SECRET", settings.jwt_secret),
+            ("ROSTER_JWT_PUBLIC_KEY", settings.jwt_public_key),
+            ("ROSTER_JWT_JWKS_URL", settings.jwt_jwks_url),
+        )
+        if value
+    ]
+    if not given:
+        raise ConfigurationError(
+            "Set ROSTER_JWT_SECRET (HS256), ROSTER_JWT_PUBLIC_KEY (PEM) or "
+            "ROSTER_JWT_JWKS_URL (an identity provider's keys); `make run` generates a "
+            "secret into data/ for local use."
+        )
+    if len(given) > 1:
+        raise ConfigurationError(
+            f"Set only one of {' and '.join(given)}: tokens are verified one way."
+        )
+    if settings.jwt_secret:
+        return
+    missing = [
+        name
+        for name, value in (
+            ("ROSTER_JWT_ISSUER", settings.jwt_issuer),
+            ("ROSTER_JWT_AUDIENCE", settings.jwt_audience),
+        )
+        if not value
+    ]
+    if missing:
+        raise ConfigurationError(
+            f"Set {' and '.join(missing)} with {given[0]}: a key that signs tokens for other "
+            "services too must only let in the tokens issued for Roster (the issuer's URL and "
+            "the audience Roster is registered with at the identity provider)."
+        )
+    if settings.jwt_jwks_url:
+        parts = urlsplit(settings.jwt_jwks_url)
+        local = parts.scheme == "http" and parts.hostname in _LOOPBACK
+        if not (parts.scheme == "https" and parts.hostname) and not local:
+            raise ConfigurationError(
+                f"ROSTER_JWT_JWKS_URL={settings.jwt_jwks_url!r} must be an https:// URL "
+                "(plain http only on localhost): whoever can change the keys can sign tokens."
+            )

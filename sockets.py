@@ -54,7 +54,7 @@ class SocketRefusedError(Exception):
         self.reason = reason
 
 
-def admit(context: Context) -> Caller:
+async def admit(context: Context) -> Caller:
     """The caller that `connection_init`'s `authorization` proves, or a refusal."""
     params = context.connection_params or {}
     given = params.get("authorization") or params.get("Authorization")
@@ -63,6 +63,8 @@ def admit(context: Context) -> Caller:
         raise SocketRefusedError(
             UNAUTHENTICATED, 'Send {"authorization": "Bearer <token>"} in connection_init.'
         )
+    # An identity provider's key not known yet is fetched first, in a thread.
+    await context.services.tokens.learn_key(context.authorization)
     try:
         caller = context.services.tokens.caller(context.authorization)
     except AuthenticationError as error:

@@ -13,7 +13,7 @@ from domain.profiles import Caller, Profile
 from projections import group_queries, user_queries
 from projections.group_queries import GroupRow
 from projections.user_queries import UserRow
-from schema.errors import forbidden, unauthenticated
+from schema.errors import lacking_profile, refused, unauthenticated
 from tokens import AuthenticationError
 
 T = TypeVar("T")
@@ -48,8 +48,7 @@ class Context:
     def caller_with_any(self, profiles: frozenset[Profile], activity: str) -> Caller:
         caller = self.caller()
         if not caller.has_any(profiles):
-            needed = " or ".join(sorted(profiles))
-            raise forbidden(f"Only {needed} may {activity}; ask for one of these profiles.")
+            raise refused(lacking_profile(profiles, activity))
         return caller
 
     # ------------------------------------------------------------------ reads and commands

@@ -11,7 +11,7 @@ schema/extensions.py), never shown.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from uuid import UUID
@@ -54,13 +54,16 @@ class Refusal:
     status: int
     message: str
     extensions: Mapping[str, Any] = field(default_factory=dict)
+    #: Seconds a client should wait before trying again (Retry-After), when it can.
+    retry_after: int | None = None
 
     def error(self) -> GraphQLError:
         return GraphQLError(self.message, extensions={"code": self.code, **self.extensions})
 
     def response(self) -> JSONResponse:
         body = {"message": self.message, "extensions": {"code": self.code, **self.extensions}}
-        return JSONResponse({"errors": [body]}, self.status)
+        headers = {"retry-after": str(self.retry_after)} if self.retry_after else None
+        return JSONResponse({"errors": [body]}, self.status, headers=headers)
 
 
 class ForbiddenError(Exception):
@@ -78,6 +81,21 @@ class QueryTooComplexError(Exception):
 
 class TooManySubscriptionsError(Exception):
     """One operation more on a WebSocket that runs as many as it may."""
+
+
+class BusyError(Exception):
+    """The server has as much of this work in hand as it takes: try again after
+    `retry_after` seconds (sent as Retry-After)."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def lacking_profile(profiles: Iterable[str], activity: str) -> ForbiddenError:
+    """The refusal of a caller who has none of `profiles`, needed to do `activity`."""
+    needed = " or ".join(sorted(profiles))
+    return ForbiddenError(f"Only {needed} may {activity}; ask for one of these profiles.")
 
 
 def _argument(error: Exception) -> dict[str, Any]:
@@ -98,6 +116,7 @@ _REFUSALS: dict[type[Exception], tuple[str, int, Callable[[Exception], dict[str,
     InvalidStateError: ("INVALID_STATE", 409, lambda _: {}),
     ConflictError: ("CONFLICT", 409, lambda _: {}),
     LeaseLostError: ("TRY_AGAIN", 503, lambda _: {}),
+    BusyError: ("TRY_AGAIN", 503, lambda _: {}),
     PayloadTooLargeError: ("PAYLOAD_TOO_LARGE", 413, lambda _: {}),
     QueryTooComplexError: ("QUERY_TOO_COMPLEX", 400, lambda _: {}),
     TooManySubscriptionsError: ("TOO_MANY_SUBSCRIPTIONS", 429, lambda _: {}),
@@ -122,7 +141,8 @@ def refusal_for(error: BaseException) -> Refusal | None:
         return None
     code, status, extensions = listed
     message = error.message if isinstance(error, DomainError) else str(error)
-    return Refusal(code, status, message, extensions(error))
+    retry_after = error.retry_after if isinstance(error, BusyError) else None
+    return Refusal(code, status, message, extensions(error), retry_after)
 
 
 #: The exceptions that refuse a request; the app answers each with `refusal_response`.
@@ -169,10 +189,6 @@ def refused(error: Exception) -> GraphQLError:
 
 def unauthenticated(message: str) -> GraphQLError:
     return refused(AuthenticationError(message))
-
-
-def forbidden(message: str) -> GraphQLError:
-    return refused(ForbiddenError(message))
 
 
 def bad_user_input(message: str, *, argument: str | None = None) -> GraphQLError:

@@ -1,6 +1,7 @@
 """Only a well-formed, unexpired HS256 bearer token signed with the server's secret, naming
-a subject and known profiles, authenticates: over HTTP and in `connection_init`, where
-anything else closes the socket (4401, or 4403 for a token that grants no profile)."""
+a subject of visible characters and known profiles, authenticates: over HTTP and in
+`connection_init`, where anything else closes the socket (4401, or 4403 for a token that
+grants no profile)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,16 @@ def without(claim: str) -> dict[str, Any]:
     return {k: v for k, v in CLAIMS.items() if k != claim}
 
 
+#: Subjects that would reach the history, `createdBy` and mail headers with characters
+#: that break lines or hide or reorder text.
+UNSAFE_SUBJECTS = {
+    "a newline": "ana\nBcc: x@y",
+    "a NUL": "ana\x00",
+    "a zero-width space": "an\u200ba",
+    "a bidi override": "\u202eana",
+    "a line separator": "a\u2028b",
+}
+
 BAD_AUTHORIZATIONS = {
     "malformed token": "Bearer not.a.jwt",
     "expired token": f"Bearer {token(ADMIN, ttl=timedelta(minutes=-5))}",
@@ -50,6 +61,10 @@ BAD_AUTHORIZATIONS = {
     "token without exp": f"Bearer {signed(without('exp'))}",
     "token without sub": f"Bearer {signed(without('sub'))}",
     "token with an empty sub": f"Bearer {signed({**CLAIMS, 'sub': ' '})}",
+    **{
+        f"token whose sub holds {what}": f"Bearer {signed({**CLAIMS, 'sub': subject})}"
+        for what, subject in UNSAFE_SUBJECTS.items()
+    },
     "token with an unknown profile": f"Bearer {signed({**CLAIMS, 'profiles': ['ADMIN', 'ROOT']})}",
     "token whose profiles are not a list": f"Bearer {signed({**CLAIMS, 'profiles': 'AUDITOR'})}",
     "basic credentials": "Basic " + base64.b64encode(b"admin:admin").decode(),
@@ -161,3 +176,20 @@ def test_a_valid_token_in_connection_init_authenticates(server: ThreadedServer) 
     assert answer["type"] == "next"
     # Past authentication: the batch is looked for, and there is none.
     assert error_codes(answer["payload"]) == ["NOT_FOUND"]
+
+
+def test_a_subject_with_an_invisible_character_is_refused_naming_it(server: ThreadedServer) -> None:
+    authorization = "Bearer " + signed({**CLAIMS, "sub": "admin\u202e"})
+
+    result = post_raw(server.api, ME, {"authorization": authorization})
+
+    [error] = result["errors"]
+    assert "'sub' claim holds control or invisible characters (U+202E)" in error["message"]
+
+
+def test_a_subject_with_accents_and_spaces_is_accepted(server: ThreadedServer) -> None:
+    authorization = f"Bearer {signed({**CLAIMS, 'sub': 'José Pérez'})}"
+
+    assert post_raw(server.api, ME, {"authorization": authorization}) == {
+        "data": {"me": {"subject": "José Pérez"}}
+    }

@@ -38,6 +38,16 @@ def test_a_cli_token_is_accepted_by_the_server(server: ThreadedServer) -> None:
     assert sorted(me["profiles"]) == ["AUDITOR", "USER_MANAGEMENT_ADMIN"]
 
 
+def test_a_cli_token_names_the_profiles_in_the_configured_claim() -> None:
+    env = {**SIGNING, "ROSTER_JWT_PROFILES_CLAIM": "realm_access.roles"}
+    result = roster("token", "--subject", "ops-lead", "--profile", "AUDITOR", env=env)
+
+    claims = jwt.decode(result.stdout.strip(), TEST_SECRET, algorithms=["HS256"])
+
+    assert claims["realm_access"] == {"roles": ["AUDITOR"]}
+    assert "profiles" not in claims
+
+
 def test_a_cli_token_expires_after_its_ttl() -> None:
     token = issued("--profile", "AUDITOR", "--ttl", "8h")
 
@@ -65,6 +75,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("ROSTER_JWT_SECRET", raising=False)
     monkeypatch.delenv("ROSTER_JWT_PUBLIC_KEY", raising=False)
+    monkeypatch.delenv("ROSTER_JWT_JWKS_URL", raising=False)
     return tmp_path
 
 
