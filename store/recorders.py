@@ -22,6 +22,11 @@ from psycopg.sql import SQL, Identifier
 from domain.uniqueness import KeyKind, UniqueKey
 
 CHUNK = 500  # keys per look-up statement
+#: How long a connection pool tries to replace a lost connection before it gives up on it
+#: (the next caller to wait for one starts afresh). psycopg_pool doubles its pause after
+#: each failed attempt: with its default of five minutes, the connections lost when the
+#: database restarted came back up to as long after it as it had been down.
+RECONNECT_SECONDS = 5.0
 
 
 def _rows(keys: Sequence[UniqueKey]) -> list[tuple[str, str, str]]:
@@ -87,6 +92,8 @@ class SQLiteRosterRecorder(SQLiteApplicationRecorder):
 class PostgresRosterRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
+        # eventsourcing has no setting for it; the pool reads it at each reconnection.
+        datastore.pool.reconnect_timeout = RECONNECT_SECONDS
         self.keys_table = Identifier(datastore.schema, f"{events_table_name}_unique_keys")
         self.sql_create_statements.append(
             SQL(
