@@ -74,8 +74,8 @@ class PrivateServer:
         as_root = os.geteuid() == 0
         if as_root and shutil.which("runuser") is None:
             raise PostgresUnavailableError(
-                "Running as root without `runuser`: initdb refuses root, and there is no "
-                "way to run it as the postgres user."
+                "We run as root and `runuser` is missing: initdb refuses root, and there "
+                "is no way to run it as the postgres user."
             )
         folder = Path(tempfile.mkdtemp(prefix="roster-pg-"))
         server = cls(bindir, folder, free_port())
@@ -84,18 +84,17 @@ class PrivateServer:
                 shutil.chown(folder, OWNER, OWNER)
             server._run(
                 "initdb",
-                "-D",
-                str(server.data),
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--no-sync",
+                *("-D", str(server.data), "-U", "postgres", "--auth=trust"),
+                *("-E", "UTF8", "--no-sync"),
             )
-        except (subprocess.CalledProcessError, LookupError, PermissionError) as error:
+        except LookupError as error:
             shutil.rmtree(folder, ignore_errors=True)
-            raise PostgresUnavailableError(f"initdb failed: {error}") from error
+            raise PostgresUnavailableError(
+                f"There is no `{OWNER}` user to run initdb as: {error}"
+            ) from error
+        except subprocess.CalledProcessError as error:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise PostgresUnavailableError(f"initdb failed: {error.stderr.strip()}") from error
         return server
 
     def start(self) -> None:
