@@ -165,7 +165,8 @@ def run_drill(
             say(f"Uploading {rows} rows")
             batch_id = importer.start(people(rows), filename="drill.csv")["id"]
             importer.wait_for(batch_id, "IN_REVIEW", timeout=wait_seconds)
-            assert importer.set_access(batch_id, mode="CUSTOMIZE", rows=[])["status"]
+            chosen = importer.set_access(batch_id, mode="CUSTOMIZE", rows=[])
+            assert chosen["__typename"] == "ImportBatch", chosen
             commit_started = time.time()
             assert importer.commit(batch_id)["status"] == "COMMITTING"
             say("Committing; the database goes down once a fifth of the rows are registered")
