@@ -117,6 +117,9 @@ class Store:
             "POSTGRES_POOL_SIZE": "5",
             "POSTGRES_LOCK_TIMEOUT": "10",
             "POSTGRES_CONNECT_TIMEOUT": "5",
+            # A connection is checked as the pool hands it out: after a restart of the
+            # database, the pool replaces those it finds dead instead of failing a call.
+            "POSTGRES_PRE_PING": "y",
         }
 
 

@@ -6,7 +6,8 @@ The worker claims due rows for a while (`claimed_until`, so several processes sh
 the work and a dead one's rows come back), looks again that they are still to be sent
 (at most RECHECK_SECONDS before sending each), sends them, and every RECHECK_SECONDS
 marks those sent SENT and records `InvitationSent` on their users in one write. A crash
-between sending and marking resends only the mails of that last quarter second. A mail
+between sending and marking resends only the mails of that last quarter second (a
+database that goes away meanwhile resends none: they are recorded once it is back). A mail
 server that is down or answers 4xx is tried again with growing pauses. Every mail is
 built and sent on its own: whatever else goes wrong with one (a 5xx refusal, an
 address the server cannot take, a mail that cannot be built, an error of our own) is
@@ -82,6 +83,8 @@ class DeliveryWorker(BackgroundLoop):
         self.claim_rows = max(1, min(CLAIM_ROWS, int(rate * CLAIM_SECONDS / 4)))
         self.owner = worker_name()
         self._next_send = 0.0
+        #: Mails handed over and not yet recorded as sent (with when they were sent).
+        self._unrecorded: list[tuple[dict[str, Any], datetime]] = []
         super().__init__("mail-delivery", poll_seconds)
 
     def run_once(self) -> bool:
@@ -89,10 +92,12 @@ class DeliveryWorker(BackgroundLoop):
 
     def deliver_due(self) -> int:
         """Sends the mails due now (one claim's worth); returns how many were handled."""
+        # Mails whose record failed (the database went away) are still PENDING and claimed
+        # by this worker: recorded first, so that no claim of ours ever sends them again.
+        self._record_sent()
         rows = self._claim()
         ours = {row["invitation_id"] for row in rows}
         checked = recorded = time.monotonic()  # the claim itself was a fresh look
-        sent: list[tuple[dict[str, Any], datetime]] = []
         try:
             for index, row in enumerate(rows):
                 if self.stopping:
@@ -104,13 +109,13 @@ class DeliveryWorker(BackgroundLoop):
                 if row["invitation_id"] not in ours:
                     continue  # replaced, accepted or deactivated since: not worth sending
                 if self._deliver(row):
-                    sent.append((row, datetime.now(UTC)))
+                    self._unrecorded.append((row, datetime.now(UTC)))
                 if time.monotonic() - recorded >= RECHECK_SECONDS:
-                    self._record_sent(sent)
-                    sent, recorded = [], time.monotonic()
+                    self._record_sent()
+                    recorded = time.monotonic()
         finally:
-            self._record_sent(sent)
             self.outbox.close()  # one connection per claim, not per mail
+            self._record_sent()
         return len(rows)
 
     # ------------------------------------------------------------------ one mail
@@ -143,9 +148,11 @@ class DeliveryWorker(BackgroundLoop):
             return False
         return True
 
-    def _record_sent(self, sent: list[tuple[dict[str, Any], datetime]]) -> None:
+    def _record_sent(self) -> None:
         """Marks mails handed over as SENT and records `InvitationSent` on their users,
-        a few at a time: a crash before this resends only these."""
+        a few at a time: a crash before this resends only these. They are kept until both
+        writes succeed (each may be done again: the second time, it changes nothing)."""
+        sent = self._unrecorded
         if not sent:
             return
         ids = [row["invitation_id"] for row, _ in sent]
@@ -158,6 +165,7 @@ class DeliveryWorker(BackgroundLoop):
         self.roster.record_invitations_sent(
             [(UUID(row["user_id"]), UUID(row["invitation_id"]), at) for row, at in sent]
         )
+        self._unrecorded = []
 
     def _unexpected(self, row: dict[str, Any], error: Exception, token: str, what: str) -> None:
         """Logs an error no rule foresaw (with its traceback, the token left out: it

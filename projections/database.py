@@ -18,6 +18,8 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
+from store.recorders import RECONNECT_SECONDS
+
 Dialect = Literal["sqlite", "postgres"]
 Row = dict[str, Any]
 
@@ -181,6 +183,10 @@ class PostgresDatabase:
             max_size=pool_size,
             kwargs={"row_factory": dict_row, "autocommit": False, "connect_timeout": 5},
             timeout=10,
+            # Checked as it is handed out: after a restart of the database, a dead
+            # connection is replaced rather than failing the call that got it.
+            check=ConnectionPool.check_connection,
+            reconnect_timeout=RECONNECT_SECONDS,
             open=True,
             name="roster-read-model",
         )

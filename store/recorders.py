@@ -8,13 +8,14 @@ of the library's `searchabletimestamps` example.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+from eventsourcing.utils import retry
 from psycopg import Cursor as PgCursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
@@ -22,6 +23,21 @@ from psycopg.sql import SQL, Identifier
 from domain.uniqueness import KeyKind, UniqueKey
 
 CHUNK = 500  # keys per look-up statement
+#: How long a connection pool tries to replace a lost connection before it gives up on it
+#: (the next caller to wait for one starts afresh). psycopg_pool doubles its pause after
+#: each failed attempt: with its default of five minutes, the connections lost when the
+#: database restarted came back up to as long after it as it had been down.
+RECONNECT_SECONDS = 5.0
+
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def _retried(method: Method) -> Method:
+    """The retries the library gives its own recorders' reads and writes: a call whose
+    connection was lost (or that found none for a while) is made again, on a fresh one.
+    So our reads ride out a restart of the database as the library's do."""
+    again = retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    return cast(Method, again(method))
 
 
 def _rows(keys: Sequence[UniqueKey]) -> list[tuple[str, str, str]]:
@@ -87,6 +103,8 @@ class SQLiteRosterRecorder(SQLiteApplicationRecorder):
 class PostgresRosterRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
+        # eventsourcing has no setting for it; the pool reads it at each reconnection.
+        datastore.pool.reconnect_timeout = RECONNECT_SECONDS
         self.keys_table = Identifier(datastore.schema, f"{events_table_name}_unique_keys")
         self.sql_create_statements.append(
             SQL(
@@ -124,6 +142,7 @@ class PostgresRosterRecorder(PostgresApplicationRecorder):
     def taken(self, kind: KeyKind, keys: Sequence[str]) -> set[str]:
         return set(self.owners(kind, keys))
 
+    @_retried
     def owners(self, kind: KeyKind, keys: Sequence[str]) -> dict[str, UUID]:
         found: dict[str, UUID] = {}
         with self.datastore.transaction(commit=False) as curs:
@@ -137,6 +156,7 @@ class PostgresRosterRecorder(PostgresApplicationRecorder):
                 found.update((row["key"], UUID(row["owner_id"])) for row in curs.fetchall())
         return found
 
+    @_retried
     def notifications_within(self, start: int, limit: int, max_bytes: int) -> int | None:
         """See `NotificationSizes`."""
         with self.datastore.transaction(commit=False) as curs:
