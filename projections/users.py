@@ -180,8 +180,9 @@ def created_order(moment: datetime) -> int:
     """The user's `seq` as first asked for: microseconds since the epoch, times 1024 so
     that users created in the same microsecond (a legacy file's users of one date) fit
     after the first in the order they were registered (`free_keys`). Integer order is
-    creation order; `seq` is the trigram index's rowid too, so a search sorted by
-    creation stops after one page instead of sorting every match."""
+    creation order; `seq` is the trigram index's rowid too, so a search oldest first
+    stops after one page instead of sorting every match (newest first, see
+    `projections.user_queries._newest_matches`)."""
     return (moment - EPOCH) // timedelta(microseconds=1) * 1024
 
 
