@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 
 from graphql import GraphQLError
 from strawberry.extensions import (
@@ -54,6 +54,42 @@ class MaskUnexpectedErrors(MaskErrors):
         )
 
 
+class CodedParserCache(ParserCache):
+    """ParserCache, whose refusal of a document that is not GraphQL (or is too long) is
+    coded GRAPHQL_PARSE_FAILED like every other error."""
+
+    def on_parse(self) -> Iterator[None]:
+        try:
+            yield from super().on_parse()
+        except GraphQLError as error:
+            _code([error], "GRAPHQL_PARSE_FAILED")
+            raise
+
+
+class CodeRefusedRequests(SchemaExtension):
+    """Codes the errors of a request refused before any resolver ran, as for every other
+    error: GRAPHQL_VALIDATION_FAILED for a document the schema does not allow (or too
+    deep, or with too many aliases), BAD_USER_INPUT for variables that do not fit their
+    types."""
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        _code(self.execution_context.pre_execution_errors, "GRAPHQL_VALIDATION_FAILED")
+
+    def on_execute(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        # graphql-core refuses the variables before it runs anything: those errors have no path.
+        errors = getattr(result, "errors", None) or []
+        _code([error for error in errors if error.path is None], "BAD_USER_INPUT")
+
+
+def _code(errors: Sequence[GraphQLError] | None, code: str) -> None:
+    for error in errors or ():
+        if not is_unexpected(error) and "code" not in (error.extensions or {}):
+            error.extensions = {**(error.extensions or {}), "code": code}
+
+
 # The limiters define a new rule class per instance, and ValidationCache keys on the
 # rule classes: build them once, so that a document seen before is not validated again.
 LIMIT_RULES = [
@@ -66,7 +102,8 @@ def extensions() -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
     return [
         lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: ParserCache(maxsize=256),
+        lambda: CodedParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
+        CodeRefusedRequests,
         MaskUnexpectedErrors,
     ]
