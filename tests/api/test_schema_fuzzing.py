@@ -38,7 +38,7 @@ from tests.support import ADMIN, AUDITOR, VIEWER, ThreadedServer, token
 
 SDL = CONTRACT.read_text()
 _SCHEMA = graphql.build_schema(SDL)
-EXAMPLES = 4
+EXAMPLES = 15
 CALLERS: dict[str, Profile | None] = {
     "admin": ADMIN,
     "viewer": VIEWER,
