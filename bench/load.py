@@ -1,0 +1,501 @@
+"""Load benchmark: an N-row import over HTTP (bench/import.py's file and steps) while WebSocket
+subscribers follow it, half with importProgress(batchId), half with statusChanged, and
+readers search users. Figures are printed, never asserted; the checks make the exit status.
+
+    .venv/bin/python bench/load.py --rows 100000 --subscribers 500 --readers 50
+    .venv/bin/python bench/load.py --servers 2 \\
+        --database-url postgresql://postgres@127.0.0.1:5432/postgres
+
+Push latency is measured on one clock (the bench and the servers share the host):
+- statusChanged: from the change's `at` (when the server made the event) to the message's
+  arrival. Two kinds are reported: the import's own changes (a user created PENDING per
+  row; a range of rows is written at once, so `at` precedes the write by up to a range's
+  registration) and probes (the bench toggles one user's status every --probe seconds
+  during the import, each change written alone: the push path itself).
+- importProgress: a message during the commit with created=M is the work of the import's
+  M-th user: from that user's StatusChange `at` (as the first statusChanged subscriber
+  got it) to the message's arrival. An upper bound: the batch records a range just after
+  its users. Messages before the commit carry no time; they are counted only.
+Readers each search (`users(search:)`, bench/search.py's query, a name or domain) and
+think --think seconds, from the upload until COMPLETED; their figure is the request time.
+
+Checks: each importProgress subscriber ends with COMPLETED and the batch's created count;
+each statusChanged subscriber got every user the import created and the final probe
+change made after COMPLETED; no subscription, connection or search failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import json
+import random
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Subprotocol
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# bench/search.py and bench/import.py, next to this file ("import" is a keyword).
+from search import DOMAINS, FIRST, LAST, QUERY, running_server  # noqa: E402
+
+from domain.profiles import Profile  # noqa: E402
+from settings import Settings  # noqa: E402
+from tokens import issue_token  # noqa: E402
+
+importing = importlib.import_module("import")
+
+PROGRESS = """subscription($id: ID!) { importProgress(batchId: $id) {
+  status total validated processed created failed } }"""
+CHANGES = "subscription { statusChanged { userId from to at source reason } }"
+CREATE = """mutation($input: CreateUserInput!) { createUser(input: $input) {
+  __typename ... on User { id } ... on Problem { code message } } }"""
+TOGGLE = """mutation($id: ID!, $reason: String) { %s(userId: $id, reason: $reason) {
+  __typename ... on Problem { code message } } }"""
+FINAL = "final probe"
+SETTLE_SECONDS = 300.0
+SHOW_SECONDS = 10.0
+
+
+class Latencies:
+    """Milliseconds in 1 ms buckets (millions of values in little memory)."""
+
+    def __init__(self) -> None:
+        self.buckets = [0] * 600_001  # the last one holds 600 s and more
+        self.count = 0
+
+    def add(self, seconds: float) -> None:
+        self.buckets[min(max(round(seconds * 1000), 0), 600_000)] += 1
+        self.count += 1
+
+    def pct(self, p: float) -> float:
+        """The p-th percentile in ms (0 when empty)."""
+        wanted, seen = p / 100 * self.count, 0
+        for ms, n in enumerate(self.buckets):
+            seen += n
+            if n and seen >= wanted:
+                return float(ms)
+        return 0.0
+
+    def __str__(self) -> str:
+        if not self.count:
+            return "none"
+        p50, p99, top = self.pct(50), self.pct(99), self.pct(100)
+        return f"p50 {p50:,.0f} ms  p99 {p99:,.0f} ms  max {top:,.0f} ms  ({self.count:,})"
+
+
+@dataclass
+class Load:
+    """What the subscribers and readers saw."""
+
+    changes: Latencies = field(default_factory=Latencies)
+    probes: Latencies = field(default_factory=Latencies)
+    progress: Latencies = field(default_factory=Latencies)
+    reads: Latencies = field(default_factory=Latencies)
+    progress_seen: list[tuple[float, int]] = field(default_factory=list)
+    created_at: list[float] = field(default_factory=list)  # imported users' `at`, in order
+    imported: list[int] = field(default_factory=list)  # per statusChanged subscriber
+    finals: list[dict[str, Any]] = field(default_factory=list)  # last importProgress each
+    final_probes: int = 0
+    uncounted_progress: int = 0
+    errors: list[str] = field(default_factory=list)
+    probe_id: str = ""
+    probe_active: bool = True
+    importing: bool = True
+
+
+async def graphql_ws(
+    url: str, token: str, query: str, variables: dict[str, Any]
+) -> ClientConnection:
+    """A graphql-transport-ws connection, initialised and subscribed (id "1")."""
+    ws = await connect(
+        url, subprotocols=[Subprotocol("graphql-transport-ws")], max_queue=None, ping_interval=None
+    )
+    await ws.send(
+        json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+    )
+    ack = json.loads(await ws.recv())
+    if ack["type"] != "connection_ack":
+        raise RuntimeError(f"connection refused: {ack}")
+    payload = {"query": query, "variables": variables}
+    await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+    return ws
+
+
+async def messages(ws: ClientConnection, load: Load, who: str) -> Any:
+    """The payloads of `next` messages, until `complete`; anything else is an error."""
+    async for raw in ws:
+        message = json.loads(raw)
+        if message["type"] == "next":
+            if message["payload"].get("errors"):
+                load.errors.append(f"{who}: {message['payload']['errors']}")
+                return
+            yield time.time(), message["payload"]["data"]
+        elif message["type"] == "ping":
+            await ws.send(json.dumps({"type": "pong"}))
+        elif message["type"] == "complete":
+            return
+        else:
+            load.errors.append(f"{who}: {message}")
+            return
+
+
+async def follow_changes(url: str, token: str, load: Load, index: int, live: asyncio.Event) -> None:
+    imported = 0
+    try:
+        async with await graphql_ws(url, token, CHANGES, {}) as ws:
+            async for arrived, data in messages(ws, load, f"statusChanged #{index}"):
+                change = data["statusChanged"]
+                lag = arrived - datetime.fromisoformat(change["at"]).timestamp()
+                if change["userId"] == load.probe_id:
+                    live.set()
+                    if change["reason"] == FINAL:
+                        load.final_probes += 1
+                        break
+                    if load.importing:
+                        load.probes.add(lag)
+                elif change["source"] == "IMPORT" and change["from"] is None:
+                    imported += 1
+                    load.changes.add(lag)
+                    if index == 0:
+                        load.created_at.append(arrived - lag)
+    except Exception as error:
+        load.errors.append(f"statusChanged #{index}: {error!r}")
+    load.imported.append(imported)
+
+
+async def follow_progress(url: str, token: str, batch_id: str, load: Load, index: int) -> None:
+    last: dict[str, Any] = {}
+    try:
+        async with await graphql_ws(url, token, PROGRESS, {"id": batch_id}) as ws:
+            async for arrived, data in messages(ws, load, f"importProgress #{index}"):
+                last = data["importProgress"]
+                if last["status"] in ("COMMITTING", "COMPLETED") and last["created"]:
+                    load.progress_seen.append((arrived, int(last["created"])))
+                else:
+                    load.uncounted_progress += 1
+    except Exception as error:
+        load.errors.append(f"importProgress #{index}: {error!r}")
+    load.finals.append(last)
+
+
+async def read(client: httpx.AsyncClient, load: Load, seed: float, think: float) -> None:
+    rng = random.Random(seed)
+    while load.importing:
+        term = rng.choice([*FIRST, *LAST, *(d.split(".")[0] for d in DOMAINS)])
+        started = time.perf_counter()
+        try:
+            response = await client.post(
+                "/graphql", json={"query": QUERY, "variables": {"term": term}}
+            )
+            if response.status_code != 200 or response.json().get("errors"):
+                load.errors.append(f"search {term!r}: {response.status_code} {response.text[:200]}")
+        except httpx.HTTPError as error:
+            load.errors.append(f"search {term!r}: {error!r}")
+        load.reads.add(time.perf_counter() - started)
+        await asyncio.sleep(think)
+
+
+async def probe(client: httpx.AsyncClient, load: Load, every: float, reason: str = "probe") -> None:
+    """Deactivates and reactivates the probe user, every `every` seconds while importing
+    (once when `every` is 0)."""
+    while True:
+        operation = "deactivateUser" if load.probe_active else "reactivateUser"
+        variables = {"id": load.probe_id, "reason": reason}
+        response = await client.post(
+            "/graphql", json={"query": TOGGLE % operation, "variables": variables}
+        )
+        importing.member(importing.data_of(response, operation), operation, "User")
+        load.probe_active = not load.probe_active
+        if not every or not load.importing:
+            return
+        await asyncio.sleep(every)
+
+
+def run_import(
+    client: httpx.Client, path: Path, batch: asyncio.Future[str], loop: asyncio.AbstractEventLoop
+) -> dict[str, Any]:
+    """bench/import.py's steps, in a thread: the batch id is passed on once uploaded."""
+    group = importing.post(
+        client, importing.CREATE_GROUP, "createGroup", name=f"load-{secrets.token_hex(4)}"
+    )
+    group_id = importing.member(group, "createGroup", "Group")["id"]
+    batch_id = importing.upload(client, path)
+    loop.call_soon_threadsafe(batch.set_result, batch_id)
+    importing.wait_for(client, batch_id, "IN_REVIEW")
+    answer = importing.post(
+        client, importing.SET_ACCESS, "setImportAccess", id=batch_id, groups=[group_id]
+    )
+    importing.member(answer, "setImportAccess", "ImportBatch")
+    importing.member(
+        importing.post(client, importing.COMMIT, "commitImport", id=batch_id),
+        "commitImport",
+        "ImportBatch",
+    )
+    progress: dict[str, Any] = importing.wait_for(client, batch_id, "COMPLETED")
+    return progress
+
+
+# ---------------------------------------------------------------- the run
+
+
+@dataclass
+class Run:
+    args: argparse.Namespace
+    bases: list[str]
+    secret: str
+    path: Path
+
+    def token(self, profile: Profile) -> str:
+        settings = Settings.from_env({"ROSTER_JWT_SECRET": self.secret})
+        return issue_token(settings, subject="load", profiles=[profile], ttl=timedelta(hours=6))
+
+    def ws(self, index: int) -> str:
+        """Subscribers and readers go to the servers in turn."""
+        return self.bases[index % len(self.bases)].replace("http://", "ws://") + "/graphql"
+
+    def client(self, index: int, profile: Profile) -> httpx.AsyncClient:
+        headers = {"authorization": f"Bearer {self.token(profile)}"}
+        limits = httpx.Limits(max_connections=self.args.readers + 10)
+        base = self.bases[index % len(self.bases)]
+        return httpx.AsyncClient(base_url=base, headers=headers, timeout=120, limits=limits)
+
+
+async def load_run(run: Run) -> tuple[Load, dict[str, Any] | None, float]:
+    """The import under load; its progress at COMPLETED (None if not within --limit)."""
+    args, load = run.args, Load()
+    deadline = time.monotonic() + args.limit
+    admin = run.client(0, Profile.USER_MANAGEMENT_ADMIN)
+    readers = [run.client(i, Profile.USER_MANAGEMENT_VIEWER) for i in range(len(run.bases))]
+    user = {
+        "firstName": "Probe",
+        "lastName": "Load",
+        "email": f"probe-{secrets.token_hex(4)}@x.org",
+    }
+    answer = await admin.post("/graphql", json={"query": CREATE, "variables": {"input": user}})
+    load.probe_id = importing.member(importing.data_of(answer, "create"), "createUser", "User")[
+        "id"
+    ]
+    tasks = await follow_all_changes(run, load, admin)
+    give_up = asyncio.Event()
+    watch = asyncio.create_task(watchdog(load, args.max_rss * 2**30, give_up))
+    loop = asyncio.get_running_loop()
+    batch: asyncio.Future[str] = loop.create_future()
+    progress: dict[str, Any] | None = None
+    with httpx.Client(base_url=run.bases[0], headers=admin.headers, timeout=600) as sync_admin:
+        importer = asyncio.create_task(
+            asyncio.to_thread(run_import, sync_admin, run.path, batch, loop)
+        )
+        batch_id = await batch
+        viewer = run.token(Profile.USER_MANAGEMENT_VIEWER)
+        tasks += [
+            asyncio.create_task(follow_progress(run.ws(i), viewer, batch_id, load, i))
+            for i in range(args.subscribers // 2)
+        ]
+        rng = random.Random(args.seed)
+        busy = [
+            asyncio.create_task(read(readers[i % len(readers)], load, rng.random(), args.think))
+            for i in range(args.readers)
+        ]
+        busy.append(asyncio.create_task(probe(admin, load, args.probe)))
+        started = time.perf_counter()
+        stop = asyncio.create_task(give_up.wait())
+        await asyncio.wait(
+            [importer, stop], timeout=deadline - time.monotonic(), return_when="FIRST_COMPLETED"
+        )
+        if importer.done():
+            progress = importer.result()
+        else:
+            load.errors.append("the import was not COMPLETED within --limit or --max-rss")
+        seconds = time.perf_counter() - started
+        load.importing = False
+        await asyncio.gather(*busy)
+        if progress is not None:
+            await probe(admin, load, 0, FINAL)
+        left = min(SETTLE_SECONDS, deadline - time.monotonic()) if progress else 0
+        await settle(tasks, load, left)
+    watch.cancel()
+    for client in (admin, *readers):
+        await client.aclose()
+    return load, progress, seconds
+
+
+async def follow_all_changes(run: Run, load: Load, admin: httpx.AsyncClient) -> list[Any]:
+    """The statusChanged subscribers, each live (it got a warm-up change of the probe)."""
+    count = run.args.subscribers - run.args.subscribers // 2
+    live = [asyncio.Event() for _ in range(count)]
+    auditor = run.token(Profile.AUDITOR)
+    tasks = [
+        asyncio.create_task(follow_changes(run.ws(i), auditor, load, i, live[i]))
+        for i in range(count)
+    ]
+    started = time.perf_counter()
+    while not all(event.is_set() for event in live):
+        if time.perf_counter() - started > 120:
+            raise SystemExit("The statusChanged subscribers did not all become live in 120 s.")
+        await probe(admin, load, 0, "warm-up")
+        await asyncio.wait([asyncio.create_task(e.wait()) for e in live], timeout=2)
+    print(f"  {count} statusChanged subscribers live after {time.perf_counter() - started:.1f} s")
+    return tasks
+
+
+async def settle(tasks: list[Any], load: Load, seconds: float) -> None:
+    """Until every subscriber has its final state, for `seconds` at most."""
+    _, pending = await asyncio.wait(tasks, timeout=max(seconds, 1))
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    if pending:
+        load.errors.append(f"{len(pending)} subscribers had no final state {seconds:.0f} s later")
+
+
+async def watchdog(load: Load, max_rss: float, give_up: asyncio.Event) -> None:
+    """A line every SHOW_SECONDS: what arrived so far, and the servers' memory; gives up
+    when a server's memory passes `max_rss` bytes."""
+    started = time.perf_counter()
+    while True:
+        await asyncio.sleep(SHOW_SECONDS)
+        memories = importing.server_memories("VmRSS")
+        if max(memories, default=0) > max_rss:
+            give_up.set()
+        rss = ", ".join(f"{m / 2**20:,.0f}" for m in memories)
+        print(
+            f"  {time.perf_counter() - started:5.0f} s  statusChanged {load.changes.count:,} "
+            f"messages  importProgress {len(load.progress_seen) + load.uncounted_progress:,}  "
+            f"searches {load.reads.count:,}  server RSS {rss} MiB"
+        )
+
+
+def progress_latencies(load: Load) -> None:
+    """importProgress messages of the commit, timed from their M-th user's `at`."""
+    for arrived, created in load.progress_seen:
+        if created <= len(load.created_at):
+            load.progress.add(arrived - load.created_at[created - 1])
+
+
+def check(load: Load, progress: dict[str, Any] | None, args: argparse.Namespace) -> list[str]:
+    """What went wrong: errors seen, and subscribers without the final state."""
+    faults = list(load.errors)
+    created = int(progress["created"]) if progress else -1
+    short = sorted({n for n in load.imported if n != created})
+    if short:
+        faults.append(f"statusChanged subscribers got {short[:5]} created users, not {created:,}")
+    ended = [f for f in load.finals if f.get("status") == "COMPLETED" and f["created"] == created]
+    if len(ended) != args.subscribers // 2:
+        faults.append(
+            f"{len(ended)} of {args.subscribers // 2} importProgress subscribers ended "
+            f"COMPLETED with {created:,} created"
+        )
+    if load.final_probes != args.subscribers - args.subscribers // 2:
+        faults.append(f"{load.final_probes} statusChanged subscribers got the final probe")
+    return faults
+
+
+def report(load: Load, progress: dict[str, Any] | None, seconds: float, args: Any) -> int:
+    progress_latencies(load)
+    created = f"{int(progress['created']):,} users created" if progress else "not COMPLETED"
+    print(f"\nImport: {created}, upload to the end in {seconds:.1f} s")
+    print(f"statusChanged push, import changes: {load.changes}")
+    print(f"statusChanged push, probes:         {load.probes}")
+    print(f"importProgress push, commit:        {load.progress}")
+    print(f"  (and {load.uncounted_progress:,} importProgress messages before the commit)")
+    print(f"Readers, users(search:):            {load.reads}, {load.reads.count / seconds:.1f}/s")
+    push = max(load.changes.pct(99), load.probes.pct(99), load.progress.pct(99))
+    print(
+        f"Goals: push p99 <= 250 ms {'met' if push <= 250 else 'NOT met'}; readers' p99 "
+        f"<= 100 ms {'met' if load.reads.pct(99) <= 100 else 'NOT met'}"
+    )
+    memories = importing.server_memories("VmHWM")
+    print("Server peak RSS (VmHWM): " + ", ".join(f"{m / 2**20:,.0f} MiB" for m in memories))
+    faults = check(load, progress, args)
+    for fault in faults[:20]:
+        print(f"FAILED: {fault}")
+    print(
+        "Checks: " + (f"{len(faults)} failed" if faults else "every subscriber got the final state")
+    )
+    return 1 if faults else 0
+
+
+@contextlib.contextmanager
+def servers(url: str, secret: str, count: int, scratch: Path) -> Iterator[list[str]]:
+    env = {"ROSTER_OUTBOX_DIR": str(scratch / "outbox"), "ROSTER_MAIL_DELIVERY": "off"}
+    with contextlib.ExitStack() as stack:
+        yield [stack.enter_context(running_server(url, secret, env)) for _ in range(count)]
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = arguments(argv)
+    sqlite = args.database_url is None or args.database_url.startswith("sqlite:")
+    if args.servers > 1 and sqlite:
+        raise SystemExit("--servers above 1 needs PostgreSQL: give --database-url postgresql://...")
+    scratch = Path(tempfile.mkdtemp(prefix="roster-load-bench-"))
+    try:
+        path = Path(args.csv) if args.csv else scratch / f"import-{args.rows}.csv"
+        if not args.csv:
+            print(f"File: {args.rows:,} rows ({importing.write_csv(path, args.rows, args.seed)})")
+        secret = secrets.token_urlsafe(48)
+        with (
+            importing.fresh_store(args, scratch) as url,
+            servers(url, secret, args.servers, scratch) as bases,
+        ):
+            print(f"{args.servers} server(s) on {url}")
+            print(f"{args.subscribers} subscribers, {args.readers} readers")
+            load, progress, seconds = asyncio.run(load_run(Run(args, bases, secret, path)))
+            status = report(load, progress, seconds, args)
+    finally:
+        if args.keep:
+            print(f"Kept {scratch}")
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
+    sys.exit(status)
+
+
+def arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000, help="rows of the file (100000)")
+    parser.add_argument("--subscribers", type=int, default=500, help="WebSocket subscribers (500)")
+    parser.add_argument("--readers", type=int, default=50, help="concurrent search readers (50)")
+    parser.add_argument(
+        "--think", type=float, default=1.0, help="seconds between a reader's searches (1)"
+    )
+    parser.add_argument(
+        "--probe", type=float, default=0.25, help="seconds between probe changes (0.25)"
+    )
+    parser.add_argument(
+        "--servers", type=int, default=1, help="server processes (1; more need PostgreSQL)"
+    )
+    parser.add_argument(
+        "--database-url",
+        help="sqlite:///path, or postgresql://user@host:port/db to create a fresh database on "
+        "that server (default: a fresh SQLite file in the temporary directory)",
+    )
+    parser.add_argument("--csv", help="import this file instead of writing one")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary directory and database"
+    )
+    parser.add_argument("--seed", type=int, default=1, help="random seed (1)")
+    parser.add_argument(
+        "--limit", type=float, default=1800, help="seconds until the bench gives up (1800)"
+    )
+    parser.add_argument(
+        "--max-rss", type=float, default=8, help="GiB of a server's memory that stop it (8)"
+    )
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    main()
