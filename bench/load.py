@@ -1,6 +1,7 @@
 """Load benchmark: an N-row import over HTTP (bench/import.py's file and steps) while WebSocket
-subscribers follow it, half with importProgress(batchId), half with statusChanged, and
-readers search users. Figures are printed, never asserted; the checks make the exit status.
+subscribers follow it, half with importProgress(batchId), half (--changes) with
+statusChanged, and readers search users. Figures are printed, never asserted; the checks
+make the exit status.
 
     .venv/bin/python bench/load.py --rows 100000 --subscribers 500 --readers 50
     .venv/bin/python bench/load.py --servers 2 \\
@@ -30,7 +31,6 @@ import argparse
 import asyncio
 import contextlib
 import importlib
-import json
 import random
 import secrets
 import shutil
@@ -38,20 +38,19 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.typing import Subprotocol
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-# bench/search.py and bench/import.py, next to this file ("import" is a keyword).
-from search import DOMAINS, FIRST, LAST, QUERY, running_server  # noqa: E402
+# bench/search.py, bench/import.py and bench/load_clients.py, next to this file.
+from load_clients import FINAL, Load, follow_changes, follow_progress, probe, read  # noqa: E402
+from search import running_server  # noqa: E402
 
 from domain.profiles import Profile  # noqa: E402
 from settings import Settings  # noqa: E402
@@ -59,171 +58,10 @@ from tokens import issue_token  # noqa: E402
 
 importing = importlib.import_module("import")
 
-PROGRESS = """subscription($id: ID!) { importProgress(batchId: $id) {
-  status total validated processed created failed } }"""
-CHANGES = "subscription { statusChanged { userId from to at source reason } }"
 CREATE = """mutation($input: CreateUserInput!) { createUser(input: $input) {
   __typename ... on User { id } ... on Problem { code message } } }"""
-TOGGLE = """mutation($id: ID!, $reason: String) { %s(userId: $id, reason: $reason) {
-  __typename ... on Problem { code message } } }"""
-FINAL = "final probe"
 SETTLE_SECONDS = 300.0
 SHOW_SECONDS = 10.0
-
-
-class Latencies:
-    """Milliseconds in 1 ms buckets (millions of values in little memory)."""
-
-    def __init__(self) -> None:
-        self.buckets = [0] * 600_001  # the last one holds 600 s and more
-        self.count = 0
-
-    def add(self, seconds: float) -> None:
-        self.buckets[min(max(round(seconds * 1000), 0), 600_000)] += 1
-        self.count += 1
-
-    def pct(self, p: float) -> float:
-        """The p-th percentile in ms (0 when empty)."""
-        wanted, seen = p / 100 * self.count, 0
-        for ms, n in enumerate(self.buckets):
-            seen += n
-            if n and seen >= wanted:
-                return float(ms)
-        return 0.0
-
-    def __str__(self) -> str:
-        if not self.count:
-            return "none"
-        p50, p99, top = self.pct(50), self.pct(99), self.pct(100)
-        return f"p50 {p50:,.0f} ms  p99 {p99:,.0f} ms  max {top:,.0f} ms  ({self.count:,})"
-
-
-@dataclass
-class Load:
-    """What the subscribers and readers saw."""
-
-    changes: Latencies = field(default_factory=Latencies)
-    probes: Latencies = field(default_factory=Latencies)
-    progress: Latencies = field(default_factory=Latencies)
-    reads: Latencies = field(default_factory=Latencies)
-    progress_seen: list[tuple[float, int]] = field(default_factory=list)
-    created_at: list[float] = field(default_factory=list)  # imported users' `at`, in order
-    imported: list[int] = field(default_factory=list)  # per statusChanged subscriber
-    finals: list[dict[str, Any]] = field(default_factory=list)  # last importProgress each
-    final_probes: int = 0
-    uncounted_progress: int = 0
-    errors: list[str] = field(default_factory=list)
-    probe_id: str = ""
-    probe_active: bool = True
-    importing: bool = True
-
-
-async def graphql_ws(
-    url: str, token: str, query: str, variables: dict[str, Any]
-) -> ClientConnection:
-    """A graphql-transport-ws connection, initialised and subscribed (id "1")."""
-    ws = await connect(
-        url, subprotocols=[Subprotocol("graphql-transport-ws")], max_queue=None, ping_interval=None
-    )
-    await ws.send(
-        json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
-    )
-    ack = json.loads(await ws.recv())
-    if ack["type"] != "connection_ack":
-        raise RuntimeError(f"connection refused: {ack}")
-    payload = {"query": query, "variables": variables}
-    await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
-    return ws
-
-
-async def messages(ws: ClientConnection, load: Load, who: str) -> Any:
-    """The payloads of `next` messages, until `complete`; anything else is an error."""
-    async for raw in ws:
-        message = json.loads(raw)
-        if message["type"] == "next":
-            if message["payload"].get("errors"):
-                load.errors.append(f"{who}: {message['payload']['errors']}")
-                return
-            yield time.time(), message["payload"]["data"]
-        elif message["type"] == "ping":
-            await ws.send(json.dumps({"type": "pong"}))
-        elif message["type"] == "complete":
-            return
-        else:
-            load.errors.append(f"{who}: {message}")
-            return
-
-
-async def follow_changes(url: str, token: str, load: Load, index: int, live: asyncio.Event) -> None:
-    imported = 0
-    try:
-        async with await graphql_ws(url, token, CHANGES, {}) as ws:
-            async for arrived, data in messages(ws, load, f"statusChanged #{index}"):
-                change = data["statusChanged"]
-                lag = arrived - datetime.fromisoformat(change["at"]).timestamp()
-                if change["userId"] == load.probe_id:
-                    live.set()
-                    if change["reason"] == FINAL:
-                        load.final_probes += 1
-                        break
-                    if load.importing:
-                        load.probes.add(lag)
-                elif change["source"] == "IMPORT" and change["from"] is None:
-                    imported += 1
-                    load.changes.add(lag)
-                    if index == 0:
-                        load.created_at.append(arrived - lag)
-    except Exception as error:
-        load.errors.append(f"statusChanged #{index}: {error!r}")
-    load.imported.append(imported)
-
-
-async def follow_progress(url: str, token: str, batch_id: str, load: Load, index: int) -> None:
-    last: dict[str, Any] = {}
-    try:
-        async with await graphql_ws(url, token, PROGRESS, {"id": batch_id}) as ws:
-            async for arrived, data in messages(ws, load, f"importProgress #{index}"):
-                last = data["importProgress"]
-                if last["status"] in ("COMMITTING", "COMPLETED") and last["created"]:
-                    load.progress_seen.append((arrived, int(last["created"])))
-                else:
-                    load.uncounted_progress += 1
-    except Exception as error:
-        load.errors.append(f"importProgress #{index}: {error!r}")
-    load.finals.append(last)
-
-
-async def read(client: httpx.AsyncClient, load: Load, seed: float, think: float) -> None:
-    rng = random.Random(seed)
-    while load.importing:
-        term = rng.choice([*FIRST, *LAST, *(d.split(".")[0] for d in DOMAINS)])
-        started = time.perf_counter()
-        try:
-            response = await client.post(
-                "/graphql", json={"query": QUERY, "variables": {"term": term}}
-            )
-            if response.status_code != 200 or response.json().get("errors"):
-                load.errors.append(f"search {term!r}: {response.status_code} {response.text[:200]}")
-        except httpx.HTTPError as error:
-            load.errors.append(f"search {term!r}: {error!r}")
-        load.reads.add(time.perf_counter() - started)
-        await asyncio.sleep(think)
-
-
-async def probe(client: httpx.AsyncClient, load: Load, every: float, reason: str = "probe") -> None:
-    """Deactivates and reactivates the probe user, every `every` seconds while importing
-    (once when `every` is 0)."""
-    while True:
-        operation = "deactivateUser" if load.probe_active else "reactivateUser"
-        variables = {"id": load.probe_id, "reason": reason}
-        response = await client.post(
-            "/graphql", json={"query": TOGGLE % operation, "variables": variables}
-        )
-        importing.member(importing.data_of(response, operation), operation, "User")
-        load.probe_active = not load.probe_active
-        if not every or not load.importing:
-            return
-        await asyncio.sleep(every)
 
 
 def run_import(
@@ -304,7 +142,7 @@ async def load_run(run: Run) -> tuple[Load, dict[str, Any] | None, float]:
         viewer = run.token(Profile.USER_MANAGEMENT_VIEWER)
         tasks += [
             asyncio.create_task(follow_progress(run.ws(i), viewer, batch_id, load, i))
-            for i in range(args.subscribers // 2)
+            for i in range(args.subscribers - args.changes)
         ]
         rng = random.Random(args.seed)
         busy = [
@@ -336,7 +174,7 @@ async def load_run(run: Run) -> tuple[Load, dict[str, Any] | None, float]:
 
 async def follow_all_changes(run: Run, load: Load, admin: httpx.AsyncClient) -> list[Any]:
     """The statusChanged subscribers, each live (it got a warm-up change of the probe)."""
-    count = run.args.subscribers - run.args.subscribers // 2
+    count = run.args.changes
     live = [asyncio.Event() for _ in range(count)]
     auditor = run.token(Profile.AUDITOR)
     tasks = [
@@ -395,12 +233,12 @@ def check(load: Load, progress: dict[str, Any] | None, args: argparse.Namespace)
     if short:
         faults.append(f"statusChanged subscribers got {short[:5]} created users, not {created:,}")
     ended = [f for f in load.finals if f.get("status") == "COMPLETED" and f["created"] == created]
-    if len(ended) != args.subscribers // 2:
+    if len(ended) != args.subscribers - args.changes:
         faults.append(
-            f"{len(ended)} of {args.subscribers // 2} importProgress subscribers ended "
+            f"{len(ended)} of {args.subscribers - args.changes} importProgress subscribers ended "
             f"COMPLETED with {created:,} created"
         )
-    if load.final_probes != args.subscribers - args.subscribers // 2:
+    if load.final_probes != args.changes:
         faults.append(f"{load.final_probes} statusChanged subscribers got the final probe")
     return faults
 
@@ -453,7 +291,10 @@ def main(argv: list[str] | None = None) -> None:
             servers(url, secret, args.servers, scratch) as bases,
         ):
             print(f"{args.servers} server(s) on {url}")
-            print(f"{args.subscribers} subscribers, {args.readers} readers")
+            print(
+                f"{args.subscribers} subscribers ({args.changes} statusChanged, the others "
+                f"importProgress), {args.readers} readers"
+            )
             load, progress, seconds = asyncio.run(load_run(Run(args, bases, secret, path)))
             status = report(load, progress, seconds, args)
     finally:
@@ -468,6 +309,9 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000, help="rows of the file (100000)")
     parser.add_argument("--subscribers", type=int, default=500, help="WebSocket subscribers (500)")
+    parser.add_argument(
+        "--changes", type=int, help="subscribers to statusChanged (half); the others importProgress"
+    )
     parser.add_argument("--readers", type=int, default=50, help="concurrent search readers (50)")
     parser.add_argument(
         "--think", type=float, default=1.0, help="seconds between a reader's searches (1)"
@@ -494,7 +338,12 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--max-rss", type=float, default=8, help="GiB of a server's memory that stop it (8)"
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.changes is None:
+        args.changes = args.subscribers - args.subscribers // 2
+    if not 1 <= args.changes <= args.subscribers:
+        parser.error("--changes must be from 1 (the clock of importProgress) to --subscribers")
+    return args
 
 
 if __name__ == "__main__":
