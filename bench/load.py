@@ -145,7 +145,7 @@ async def load_run(run: Run) -> tuple[Load, dict[str, Any] | None, float]:
             for i in range(args.subscribers - args.changes)
         ]
         rng = random.Random(args.seed)
-        busy = [
+        busy: list[asyncio.Task[Any]] = [
             asyncio.create_task(read(readers[i % len(readers)], load, rng.random(), args.think))
             for i in range(args.readers)
         ]
@@ -155,16 +155,17 @@ async def load_run(run: Run) -> tuple[Load, dict[str, Any] | None, float]:
         await asyncio.wait(
             [importer, stop], timeout=deadline - time.monotonic(), return_when="FIRST_COMPLETED"
         )
-        if importer.done():
-            progress = importer.result()
-        else:
+        if not importer.done():
             load.errors.append("the import was not COMPLETED within --limit or --max-rss")
+        elif importer.exception() is not None:
+            load.errors.append(f"the import failed: {importer.exception()!r}")
+        else:
+            progress = importer.result()
         seconds = time.perf_counter() - started
         load.importing = False
         await asyncio.gather(*busy)
-        if progress is not None:
-            await probe(admin, load, 0, FINAL)
-        left = min(SETTLE_SECONDS, deadline - time.monotonic()) if progress else 0
+        final = progress is not None and await probe(admin, load, 0, FINAL)
+        left = min(SETTLE_SECONDS, deadline - time.monotonic()) if final else 0
         await settle(tasks, load, left)
     watch.cancel()
     for client in (admin, *readers):
@@ -185,7 +186,8 @@ async def follow_all_changes(run: Run, load: Load, admin: httpx.AsyncClient) -> 
     while not all(event.is_set() for event in live):
         if time.perf_counter() - started > 120:
             raise SystemExit("The statusChanged subscribers did not all become live in 120 s.")
-        await probe(admin, load, 0, "warm-up")
+        if not await probe(admin, load, 0, "warm-up"):
+            raise SystemExit(f"The warm-up change failed: {load.errors[-1]}")
         await asyncio.wait([asyncio.create_task(e.wait()) for e in live], timeout=2)
     print(f"  {count} statusChanged subscribers live after {time.perf_counter() - started:.1f} s")
     return tasks

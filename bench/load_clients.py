@@ -169,17 +169,21 @@ async def read(client: httpx.AsyncClient, load: Load, seed: float, think: float)
         await asyncio.sleep(think)
 
 
-async def probe(client: httpx.AsyncClient, load: Load, every: float, reason: str = "probe") -> None:
+async def probe(client: httpx.AsyncClient, load: Load, every: float, reason: str = "probe") -> bool:
     """Deactivates and reactivates the probe user, every `every` seconds while importing
-    (once when `every` is 0)."""
+    (once when `every` is 0); False when a change failed (noted as an error)."""
     while True:
         operation = "deactivateUser" if load.probe_active else "reactivateUser"
         variables = {"id": load.probe_id, "reason": reason}
-        response = await client.post(
-            "/graphql", json={"query": TOGGLE % operation, "variables": variables}
-        )
-        importing.member(importing.data_of(response, operation), operation, "User")
+        try:
+            response = await client.post(
+                "/graphql", json={"query": TOGGLE % operation, "variables": variables}
+            )
+            importing.member(importing.data_of(response, operation), operation, "User")
+        except (httpx.HTTPError, SystemExit) as error:
+            load.errors.append(f"{reason} {operation}: {error!r}")
+            return False
         load.probe_active = not load.probe_active
         if not every or not load.importing:
-            return
+            return True
         await asyncio.sleep(every)
