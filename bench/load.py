@@ -36,8 +36,9 @@ import secrets
 import shutil
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -64,16 +65,14 @@ SETTLE_SECONDS = 300.0
 SHOW_SECONDS = 10.0
 
 
-def run_import(
-    client: httpx.Client, path: Path, batch: asyncio.Future[str], loop: asyncio.AbstractEventLoop
-) -> dict[str, Any]:
-    """bench/import.py's steps, in a thread: the batch id is passed on once uploaded."""
+def run_import(client: httpx.Client, path: Path, uploaded: Callable[[str], None]) -> dict[str, Any]:
+    """bench/import.py's steps; the batch id is passed on once uploaded."""
     group = importing.post(
         client, importing.CREATE_GROUP, "createGroup", name=f"load-{secrets.token_hex(4)}"
     )
     group_id = importing.member(group, "createGroup", "Group")["id"]
     batch_id = importing.upload(client, path)
-    loop.call_soon_threadsafe(batch.set_result, batch_id)
+    uploaded(batch_id)
     importing.wait_for(client, batch_id, "IN_REVIEW")
     answer = importing.post(
         client, importing.SET_ACCESS, "setImportAccess", id=batch_id, groups=[group_id]
@@ -86,6 +85,37 @@ def run_import(
     )
     progress: dict[str, Any] = importing.wait_for(client, batch_id, "COMPLETED")
     return progress
+
+
+def import_in_thread(
+    client: httpx.Client, path: Path
+) -> tuple[asyncio.Future[str], asyncio.Future[dict[str, Any]]]:
+    """run_import in a daemon thread (a bench that gives up does not wait for it): futures
+    of the batch id and of the progress at COMPLETED."""
+    loop = asyncio.get_running_loop()
+    batch: asyncio.Future[str] = loop.create_future()
+    done: asyncio.Future[dict[str, Any]] = loop.create_future()
+
+    def later(action: Callable[[], None]) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(action)
+
+    def fail(error: Exception) -> None:
+        for future in (batch, done):
+            if not future.done():
+                future.set_exception(error)
+
+    def work() -> None:
+        try:
+            progress = run_import(client, path, lambda id_: later(lambda: batch.set_result(id_)))
+        except BaseException as error:
+            failure = error if isinstance(error, Exception) else RuntimeError(str(error))
+            later(lambda: fail(failure))
+        else:
+            later(lambda: done.set_result(progress))
+
+    threading.Thread(target=work, name="import", daemon=True).start()
+    return batch, done
 
 
 # ---------------------------------------------------------------- the run
@@ -131,13 +161,9 @@ async def load_run(run: Run) -> tuple[Load, dict[str, Any] | None, float]:
     tasks = await follow_all_changes(run, load, admin)
     give_up = asyncio.Event()
     watch = asyncio.create_task(watchdog(load, args.max_rss * 2**30, give_up))
-    loop = asyncio.get_running_loop()
-    batch: asyncio.Future[str] = loop.create_future()
     progress: dict[str, Any] | None = None
     with httpx.Client(base_url=run.bases[0], headers=admin.headers, timeout=600) as sync_admin:
-        importer = asyncio.create_task(
-            asyncio.to_thread(run_import, sync_admin, run.path, batch, loop)
-        )
+        batch, importer = import_in_thread(sync_admin, run.path)
         batch_id = await batch
         viewer = run.token(Profile.USER_MANAGEMENT_VIEWER)
         tasks += [
@@ -151,10 +177,8 @@ async def load_run(run: Run) -> tuple[Load, dict[str, Any] | None, float]:
         ]
         busy.append(asyncio.create_task(probe(admin, load, args.probe)))
         started = time.perf_counter()
-        stop = asyncio.create_task(give_up.wait())
-        await asyncio.wait(
-            [importer, stop], timeout=deadline - time.monotonic(), return_when="FIRST_COMPLETED"
-        )
+        ends: list[asyncio.Future[Any]] = [importer, asyncio.create_task(give_up.wait())]
+        await asyncio.wait(ends, timeout=deadline - time.monotonic(), return_when="FIRST_COMPLETED")
         if not importer.done():
             load.errors.append("the import was not COMPLETED within --limit or --max-rss")
         elif importer.exception() is not None:
@@ -262,8 +286,11 @@ def report(load: Load, progress: dict[str, Any] | None, seconds: float, args: An
     memories = importing.server_memories("VmHWM")
     print("Server peak RSS (VmHWM): " + ", ".join(f"{m / 2**20:,.0f} MiB" for m in memories))
     faults = check(load, progress, args)
-    for fault in faults[:20]:
-        print(f"FAILED: {fault}")
+    kinds: dict[str, list[str]] = {}
+    for fault in faults:  # "search 'Ann': ReadTimeout('')" is of kind "search"
+        kinds.setdefault(fault.split(" ")[0].split(":")[0], []).append(fault)
+    for kind, found in kinds.items():
+        print(f"FAILED: {found[0]}" + (f" (and {len(found) - 1} more {kind})" if found[1:] else ""))
     print(
         "Checks: " + (f"{len(faults)} failed" if faults else "every subscriber got the final state")
     )

@@ -45,10 +45,15 @@ CALLERS: dict[str, Profile | None] = {
     "auditor": AUDITOR,
     "no-token": None,
 }
-OPERATIONS = [f"query {name}" for name in _SCHEMA.type_map["Query"].fields] + [  # type: ignore[attr-defined]
-    f"mutation {name}"
-    for name in _SCHEMA.type_map["Mutation"].fields  # type: ignore[attr-defined]
-]
+
+
+def _root(kind: str) -> graphql.GraphQLObjectType:
+    root = _SCHEMA.query_type if kind == "query" else _SCHEMA.mutation_type
+    assert root is not None
+    return root
+
+
+OPERATIONS = [f"{kind}.{name}" for kind in ("query", "mutation") for name in _root(kind).fields]
 #: Ids the seeding made, for the generated ID arguments to find now and then.
 SEEDED: list[str] = []
 
@@ -82,10 +87,10 @@ SCALARS = {
 def documents(operation: str) -> st.SearchStrategy[str]:
     """Documents calling one root field: valid, or (when it takes arguments) with one
     violation of the schema."""
-    kind, name = operation.split()
+    kind, name = operation.split(".")
     build: Callable[..., st.SearchStrategy[Any]] = queries if kind == "query" else mutations
     made = [build(SDL, fields=[name], custom_scalars=SCALARS)]
-    if _SCHEMA.type_map[kind.capitalize()].fields[name].args:  # type: ignore[attr-defined]
+    if _root(kind).fields[name].args:
         made.append(build(SDL, fields=[name], custom_scalars=SCALARS, mode=Mode.NEGATIVE))
     return st.one_of(made).map(str)
 
@@ -93,7 +98,7 @@ def documents(operation: str) -> st.SearchStrategy[str]:
 #: Python showing through a message: a traceback, its file lines, an exception's class.
 _PYTHON = re.compile(r"Traceback \(|File \"|\b[A-Z][A-Za-z]*(?:Error|Exception)\b")
 #: The contract's own type names are no leak.
-_TYPE_NAMES = set(graphql.build_schema(CONTRACT.read_text()).type_map)
+_TYPE_NAMES = set(_SCHEMA.type_map)
 
 
 @pytest.fixture(scope="module")
