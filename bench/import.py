@@ -359,6 +359,12 @@ def check_search(client: httpx.Client, before: int, emails: list[str], figures: 
 
 def server_memory(field_name: str) -> int:
     """VmHWM or VmRSS in bytes of the uvicorn process this bench started."""
+    return max(server_memories(field_name), default=0)
+
+
+def server_memories(field_name: str) -> list[int]:
+    """VmHWM or VmRSS in bytes of each uvicorn process this bench started."""
+    found = []
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
             lines = dict(line.split(":", 1) for line in status.read_text().splitlines())
@@ -366,8 +372,8 @@ def server_memory(field_name: str) -> int:
         except (OSError, ValueError):
             continue
         if int(lines["PPid"]) == os.getpid() and b"uvicorn" in command:
-            return int(lines[field_name].split()[0]) * 1024
-    return 0
+            found.append(int(lines[field_name].split()[0]) * 1024)
+    return found
 
 
 # ---------------------------------------------------------------- the run

@@ -258,7 +258,11 @@ def running_server(url: str, secret: str, extra: dict[str, str] | None = None) -
             yield f"http://127.0.0.1:{port}"
         finally:
             process.terminate()
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # still draining connections: not left behind
+                process.kill()
+                process.wait()
 
 
 def wait_until_healthy(base: str, process: subprocess.Popen[bytes], log: Any) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from settings import Settings
 from tests.support import (
@@ -25,6 +26,14 @@ from tests.support import (
 
 TEST_DATABASE = os.environ.get("ROSTER_TEST_DATABASE_URL", "sqlite")
 ON_POSTGRES = TEST_DATABASE.startswith(("postgresql://", "postgres://"))
+
+# Property tests try the same examples every run (reproducible, never flaky in CI) and keep
+# no example database; `pytest --hypothesis-profile=explore` looks for new ones.
+hypothesis_settings.register_profile(
+    "ci", derandomize=True, database=None, deadline=None, max_examples=200
+)
+hypothesis_settings.register_profile("explore", database=None, deadline=None, max_examples=2000)
+hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture

@@ -152,8 +152,9 @@ def _single_byte_encoding(sample: bytes) -> str:
 
 
 def _lines_not_ascii(sample: bytes) -> bytes:
-    """What tells code pages apart; charset-normalizer samples only parts of its input."""
-    return b"\n".join(line for line in sample.split(b"\n") if not line.isascii())
+    """What tells code pages apart; charset-normalizer samples only parts of its input. Lines
+    end in CR, LF or CRLF: a file of CR line ends is not one long line."""
+    return b"\n".join(line for line in sample.splitlines() if not line.isascii())
 
 
 def _not_text(kind: str) -> InvalidFileError:

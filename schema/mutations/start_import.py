@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import unicodedata
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import cast
 
 import strawberry
 from starlette.datastructures import UploadFile
@@ -11,7 +10,7 @@ from strawberry.types import Info
 
 from domain.imports.invalid_file import InvalidFileError
 from projections import import_queries
-from schema.errors import problem_for
+from schema.errors import bad_user_input, problem_for
 from schema.permissions import CanImport
 from schema.types.import_batches import ImportBatch
 from schema.types.imports import InvalidFile
@@ -20,6 +19,10 @@ from schema.types.results import StartImportResult
 #: A file's name as kept and shown: the last part of whatever path the client sent.
 MAX_FILENAME_LENGTH = 255
 DEFAULT_FILENAME = "upload.csv"
+NOT_A_FILE = (
+    "file must be the uploaded CSV file: send startImport as a multipart request (the GraphQL "
+    "multipart request spec: operations, map, then the file), not as JSON."
+)
 
 
 @strawberry.type
@@ -32,9 +35,11 @@ class StartImport:
     async def start_import(self, info: Info, file: Upload) -> StartImportResult:
         ctx = info.context
         actor = ctx.caller().subject
-        filename = shown_filename(getattr(file, "filename", None))
-        # A Starlette UploadFile, spooled to disk past 1 MiB by the multipart parser.
-        stream = cast(UploadFile, file).file
+        if not isinstance(file, UploadFile):  # a value in a JSON request, not a file part
+            raise bad_user_input(NOT_A_FILE, argument="file")
+        filename = shown_filename(file.filename)
+        # Spooled to disk past 1 MiB by the multipart parser.
+        stream = file.file
         try:
             saved = await ctx.command(
                 lambda: ctx.services.intake.accept(stream, filename, actor=actor)

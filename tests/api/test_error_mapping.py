@@ -92,30 +92,3 @@ def test_the_error_report_without_a_profile_that_reads_is_forbidden(
 
     assert response.status_code == 403
     assert response.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-
-
-def test_a_document_that_does_not_parse_is_parse_failed(server: ThreadedServer) -> None:
-    result = server.api.post("{ users { totalCount ", as_=token(AUDITOR))
-
-    assert error_codes(result) == ["GRAPHQL_PARSE_FAILED"]
-
-
-def test_a_field_the_schema_lacks_is_validation_failed(server: ThreadedServer) -> None:
-    result = server.api.post("{ users { totalCount password } }", as_=token(AUDITOR))
-
-    assert error_codes(result) == ["GRAPHQL_VALIDATION_FAILED"]
-    assert "password" in result["errors"][0]["message"]
-
-
-def test_a_variable_of_the_wrong_type_is_bad_user_input(server: ThreadedServer) -> None:
-    query = "query($n: Int) { users(first: $n) { totalCount } }"
-
-    result = server.api.post(query, {"n": "fifty"}, as_=token(AUDITOR))
-
-    assert error_codes(result) == ["BAD_USER_INPUT"]
-
-
-def test_a_missing_required_variable_is_bad_user_input(server: ThreadedServer) -> None:
-    result = server.api.post("query($id: ID!) { user(id: $id) { id } }", as_=token(AUDITOR))
-
-    assert error_codes(result) == ["BAD_USER_INPUT"]
