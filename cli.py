@@ -199,7 +199,13 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"Admin token for local use (8 hours):\n\n  {token}\n", flush=True)
     # uvicorn refuses a larger WebSocket message itself, before buffering it (1009).
     uvicorn.run(
-        "server:app", host=host, port=port, log_level="info", ws_max_size=settings.max_body_bytes
+        "server:app",
+        host=host,
+        port=port,
+        log_level="info",
+        ws_max_size=settings.max_body_bytes,
+        # Compressing each small message costs more CPU than it saves (see README).
+        ws_per_message_deflate=False,
     )
     return 0
 

@@ -42,6 +42,7 @@ from schema.errors import (
     refusal_response,
 )
 from schema.queries.imports import TEMPLATE_URL
+from schema.shared_reads import SharedReads
 from settings import Settings
 from sockets import BoundedMessages, RosterTransportWS, admit
 from tokens import TokenVerifier
@@ -68,6 +69,8 @@ class RosterGraphQL(GraphQL[Context, None]):
             max_subscriptions_per_connection=settings.max_subscriptions,
         )
         self._services_of = services_of
+        # Created here, per process: subscribers share their reads (schema/shared_reads.py).
+        self._shared_reads = SharedReads()
         self.websocket_adapter_class = BoundedMessages.limited_to(settings.max_body_bytes)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
@@ -79,6 +82,7 @@ class RosterGraphQL(GraphQL[Context, None]):
             services=services,
             authorization=request.headers.get("authorization"),
             request_id=request.scope.get("state", {}).get("request_id", uuid.uuid4().hex),
+            shared=self._shared_reads,
             long_lived=isinstance(request, WebSocket),
         )
 

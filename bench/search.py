@@ -248,7 +248,11 @@ def running_server(url: str, secret: str, extra: dict[str, str] | None = None) -
         port = int(probe.getsockname()[1])
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROSTER_")}
     env |= {"ROSTER_DATABASE_URL": url, "ROSTER_JWT_SECRET": secret, **(extra or {})}
-    command = [sys.executable, "-m", "uvicorn", "server:app", "--port", str(port)]
+    command = [
+        sys.executable,
+        *("-m", "uvicorn", "server:app", "--port", str(port)),
+        *("--ws-per-message-deflate", "false"),  # as README says to run it
+    ]
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             [*command, "--log-level", "warning"], cwd=ROOT, env=env, stdout=log, stderr=log

@@ -13,6 +13,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from schema.execution import EventScopedExecutor
 from schema.extensions import extensions
 from schema.mutations.accept_invitation import AcceptInvitation
 from schema.mutations.cancel_import import CancelImport
@@ -96,4 +97,5 @@ schema = RosterSchema(
     subscription=Subscription,
     extensions=extensions(),
     config=StrawberryConfig(scalar_map={datetime: DateTime}),
+    execution_context_class=EventScopedExecutor,
 )

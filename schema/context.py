@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
@@ -14,6 +14,7 @@ from projections import group_queries, user_queries
 from projections.group_queries import GroupRow
 from projections.user_queries import UserRow
 from schema.errors import lacking_profile, refused, unauthenticated
+from schema.shared_reads import SharedReads
 from tokens import AuthenticationError
 
 T = TypeVar("T")
@@ -26,9 +27,11 @@ class Context:
         authorization: str | None,
         request_id: str,
         *,
+        shared: SharedReads | None = None,
         long_lived: bool = False,
     ) -> None:
         self.services = services
+        self.shared = shared or SharedReads()
         self.authorization = authorization
         self.request_id = request_id
         self.connection_params: dict[str, Any] | None = None
@@ -62,6 +65,11 @@ class Context:
                 return query(cursor, *args)
 
         return await run_in_threadpool(run)
+
+    async def read_shared(self, key: Hashable, query: Callable[..., T], *args: Any) -> T:
+        """`read`, made once for all the subscribers of this process that ask it at the same
+        moment (see schema/shared_reads.py): `key` names what the answer depends on."""
+        return await self.shared.read(key, lambda: self.read(query, *args))
 
     async def command(self, action: Callable[[], Any]) -> Any:
         """Runs a domain command in a worker thread and waits until the read models include

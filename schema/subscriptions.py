@@ -1,3 +1,8 @@
+"""The subscriptions, served over WebSocket only. A subscription's token is checked when the
+connection is made and the connection is closed when it expires (sockets.py), so messages
+go out without checking it again. Subscribers of one process share their reads (the batch
+row, a page of changes: schema/shared_reads.py)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -39,12 +44,11 @@ class Subscription:
         sent_at = 0.0
         while True:
             position = ctx.services.progress.position
-            row = await ctx.read(import_queries.batch, wanted)
+            row = await ctx.read_shared(("batch", wanted, position), import_queries.batch, wanted)
             if row is None:
                 raise NotFoundError(f"No import batch has the id {wanted}; check the id.")
             progress = ImportProgress.from_row(row)
             if progress != sent:
-                ctx.caller()  # the token may have expired since the subscription began
                 yield progress
                 sent, sent_at = progress, time.monotonic()
             if progress.status in FINAL:
@@ -66,11 +70,21 @@ class Subscription:
         while True:
             reached = await ctx.services.progress.beyond(position)
             while True:
-                rows = await ctx.read(history_queries.changes_after, position, user, CHANGES_PAGE)
+                # The answer holds every change the read model had at `now` at least.
+                now = ctx.services.progress.position
+                rows = await ctx.read_shared(
+                    ("changes", position, user, now),
+                    history_queries.changes_after,
+                    position,
+                    user,
+                    CHANGES_PAGE,
+                )
                 for row in rows:
-                    ctx.caller()  # the token may have expired since the subscription began
                     yield StatusChange.from_row(row)
                     position = row.position
+                    # Each message gives the other connections their turn: a subscriber
+                    # with a page to send must not hold the event loop for all of it.
+                    await asyncio.sleep(0)
                 if len(rows) < CHANGES_PAGE:
                     break
             # Every change up to `reached` is in the table now: none is left behind it.
