@@ -16,12 +16,10 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -33,8 +31,6 @@ from typing import Any
 
 import httpx
 import psycopg
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,6 +40,7 @@ from search import running_server  # noqa: E402
 
 from domain.profiles import Profile  # noqa: E402
 from settings import Settings  # noqa: E402
+from tests.mail import Mailbox, MailServer  # noqa: E402
 from tokens import issue_token  # noqa: E402
 
 # bench/import.py: its file, its steps over HTTP, its store ("import" is a keyword).
@@ -55,53 +52,21 @@ SHOW_SECONDS = 10.0
 STALL_SECONDS = 120.0
 WAIT_LIMIT = 4 * 3600.0
 SAMPLE = 500  # the server's largest page
-MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(.*?)\r?\n(?![ \t])", re.I | re.M | re.S)
 SENT = f"""query Sent {{ users(first: {SAMPLE}) {{
   edges {{ node {{ invitation {{ sentAt }} }} }} }} }}"""
 STATUSES = "SELECT status, count(*) FROM mail_deliveries GROUP BY status"
 LOG_LINE = re.compile(r"^\S+ \S+ (INFO|WARNING|ERROR|CRITICAL) ")
 
 
-class Mailbox:
-    """An SMTP handler that accepts every mail and notes when it came, its Message-ID and
-    its recipients, so that a mail sent twice shows."""
-
-    def __init__(self) -> None:
-        self.arrivals: list[float] = []
-        self.message_ids: Counter[bytes] = Counter()
-        self.recipients: Counter[str] = Counter()
-        self._lock = threading.Lock()
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        found = MESSAGE_ID.search(envelope.original_content or b"")
-        with self._lock:
-            self.arrivals.append(time.perf_counter())
-            self.message_ids[found.group(1).strip() if found else b""] += 1
-            self.recipients.update(address.lower() for address in envelope.rcpt_tos)
-        return "250 OK"
-
-    def count(self) -> int:
-        with self._lock:
-            return len(self.arrivals)
-
-    def times(self) -> list[float]:
-        with self._lock:
-            return list(self.arrivals)
-
-
 @contextmanager
 def mail_server() -> Iterator[tuple[Mailbox, str]]:
-    """aiosmtpd on a free local port, in a thread of this process; yields its smtp:// URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
+    """tests/mail.py's SMTP server, counting only (times on this bench's clock); yields its
+    smtp:// URL."""
+    server = MailServer(Mailbox(keep=False, clock=time.perf_counter)).start()
     try:
-        yield mailbox, f"smtp://127.0.0.1:{port}"
+        yield server.mailbox, server.url
     finally:
-        controller.stop()
+        server.stop()
 
 
 @dataclass
@@ -354,17 +319,18 @@ def delivery_table(run: Run, mailbox: Mailbox, rate: float, mailers: int) -> Non
     first, last = arrivals[0], arrivals[-1]
     during = sum(t <= done for t in arrivals)
     after = len(arrivals) - during
-    twice = sum(n > 1 for n in mailbox.message_ids.values())
+    invitations, recipients = mailbox.invitations(), mailbox.recipients()
+    twice = sum(n > 1 for n in invitations.values())
     senders = f"{mailers} roster mailer processes" if mailers else "the server"
     print(f"\nDelivery by {senders} (ROSTER_MAIL_RATE {rate:g}/s each)")
     lines = [
         ("mails received / users created", f"{len(arrivals):,} / {created:,}"),
         (
             "distinct Message-IDs / recipients",
-            f"{len(mailbox.message_ids):,} / {len(mailbox.recipients):,}",
+            f"{len(invitations):,} / {len(recipients):,}",
         ),
         ("Message-IDs received twice or more", f"{twice:,}"),
-        ("recipients with 2+ mails", f"{sum(n > 1 for n in mailbox.recipients.values()):,}"),
+        ("recipients with 2+ mails", f"{sum(n > 1 for n in recipients.values()):,}"),
         ("commit start -> first mail", f"{first - start:.2f} s"),
         ("commit start -> last mail", f"{last - start:.2f} s"),
         ("COMPLETED -> last mail", f"{last - done:.2f} s"),

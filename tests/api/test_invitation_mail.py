@@ -5,34 +5,27 @@ mail goes out, the sending rate, and a server process killed while mails go out.
 
 from __future__ import annotations
 
-import email
-import email.policy
 import html
 import os
 import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, cast
 from uuid import UUID, uuid4
 
-import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
-
 from domain.users import User
 from jobs.delivery import FIRST_RETRY_SECONDS
 from jobs.leases import Leases
-from settings import Settings
 from tests.api.importing import Importer, people
 from tests.api.operations import ACCEPT, RESEND, Administrator
+from tests.mail import MailServer, parse
 from tests.support import ROOT, Api, ServerProcess, ThreadedServer, free_port
 
 PORTAL = "http://127.0.0.1:8000/accept#token="
@@ -43,100 +36,7 @@ REPLACED = "This invitation was replaced by a newer one"
 SHORT_CLAIM_SECONDS = 3
 
 
-class Mailbox:
-    """An SMTP handler that keeps every message it accepts, with when it arrived, and
-    answers DATA with `answer` (switch it to "451 try later" or "550 no such user"), and
-    the envelopes (RCPT TO, MAIL FROM's options) of those it accepts."""
-
-    def __init__(self) -> None:
-        self.answer = "250 OK"
-        self.attempts = 0
-        self.messages: list[EmailMessage] = []
-        self.envelopes: list[Envelope] = []
-        self.arrivals: list[float] = []
-        self._lock = threading.Lock()
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        with self._lock:
-            self.attempts += 1
-            if not self.answer.startswith("250"):
-                return self.answer
-            content = cast(bytes, envelope.original_content)
-            self.messages.append(parse(content))
-            self.envelopes.append(envelope)
-            self.arrivals.append(time.monotonic())
-            return self.answer
-
-    def recipients(self) -> Counter[str]:
-        with self._lock:
-            return Counter(m["To"].addresses[0].addr_spec for m in self.messages)
-
-    def count(self) -> int:
-        with self._lock:
-            return len(self.messages)
-
-
-class MailServer:
-    """A real SMTP server on a local port; not listening until `start`. It offers
-    SMTPUTF8 (addresses with non-ASCII local parts) only when told to."""
-
-    def __init__(self, *, smtputf8: bool = False) -> None:
-        self.mailbox = Mailbox()
-        self.port = free_port()
-        self.url = f"smtp://127.0.0.1:{self.port}"
-        self.smtputf8 = smtputf8
-        self._controller: Controller | None = None
-
-    def start(self) -> None:
-        self._controller = Controller(
-            self.mailbox, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=self.smtputf8
-        )
-        self._controller.start()
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
-
-
-@pytest.fixture
-def mail_server() -> Iterator[MailServer]:
-    server = MailServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def stopped_mail_server() -> Iterator[MailServer]:
-    server = MailServer()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def serve(env: dict[str, str]) -> Iterator[Callable[..., ThreadedServer]]:
-    """Starts the app on the test store, mail delivery on (the `env` fixture turns it off),
-    with more settings: `serve(ROSTER_X="…")`."""
-    running: list[ThreadedServer] = []
-
-    def start(**extra: str) -> ThreadedServer:
-        settings = Settings.from_env({**env, "ROSTER_MAIL_DELIVERY": "on", **extra})
-        server = ThreadedServer(settings).__enter__()
-        running.append(server)
-        return server
-
-    yield start
-    for server in running:
-        server.__exit__(None, None, None)
-
-
 # ---------------------------------------------------------------- helpers
-
-
-def parse(content: bytes) -> EmailMessage:
-    """An RFC 5322 message as the standard library reads it with its modern policy."""
-    return email.message_from_bytes(content, policy=email.policy.default)
 
 
 def wait_for(condition: Callable[[], bool], within: float = 15) -> None:

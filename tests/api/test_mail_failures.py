@@ -17,14 +17,13 @@ from typing import Any, cast
 import pytest
 
 from domain.application import NewUser
-from settings import Settings
 from tests.api.operations import RESEND, Administrator
 from tests.api.test_invitation_mail import (
-    MailServer,
     delivery_statuses,
     invitation_id,
     wait_for,
 )
+from tests.mail import MailServer
 from tests.support import ThreadedServer
 
 INVITATION = """query($id: ID!) { user(id: $id) { invitation {
@@ -37,34 +36,16 @@ PROMPTLY = 10.0
 
 
 @pytest.fixture
-def serve(env: dict[str, str]) -> Iterator[Callable[..., ThreadedServer]]:
-    """Starts the app on the test store with mail delivery on, and more settings."""
-    running: list[ThreadedServer] = []
-
-    def start(**extra: str) -> ThreadedServer:
-        settings = Settings.from_env({**env, "ROSTER_MAIL_DELIVERY": "on", **extra})
-        server = ThreadedServer(settings).__enter__()
-        running.append(server)
-        return server
-
-    yield start
-    for server in running:
-        server.__exit__(None, None, None)
-
-
-@pytest.fixture
 def plain_server() -> Iterator[MailServer]:
     """A mail server that does not offer SMTPUTF8 (aiosmtpd's default)."""
-    server = MailServer()
-    server.start()
+    server = MailServer().start()
     yield server
     server.stop()
 
 
 @pytest.fixture
 def utf8_server() -> Iterator[MailServer]:
-    server = MailServer(smtputf8=True)
-    server.start()
+    server = MailServer(smtputf8=True).start()
     yield server
     server.stop()
 

@@ -1,49 +1,17 @@
-"""What the restart drill watches Roster with: an SMTP server's mailbox that counts each
-mail by recipient and by invitation, and a probe that keeps asking /health."""
+"""What the restart drill watches Roster with besides its mailbox (tests/mail.py): a probe
+that keeps asking /health."""
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections import Counter
 
 import httpx
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
-#: The invitation id that make_msgid(idstring=invitation_id) puts before the "@".
-MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*<[^>]*\.([0-9a-f-]{36})@", re.I | re.M)
 HEALTH_EVERY = 0.5
 #: What a probe waits at most for an answer; /health itself gives up after 3 s.
 PROBE_TIMEOUT = 5.0
-
-
-class Mailbox:
-    """An SMTP handler that accepts every mail and counts it by recipient and by the
-    invitation its Message-ID names, noting when each came."""
-
-    def __init__(self) -> None:
-        self.arrivals: list[float] = []
-        self.recipients: Counter[str] = Counter()
-        self.invitations: Counter[str] = Counter()
-        self._lock = threading.Lock()
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        found = MESSAGE_ID.search(envelope.original_content or b"")
-        with self._lock:
-            self.arrivals.append(time.time())
-            self.recipients.update(address.lower() for address in envelope.rcpt_tos)
-            self.invitations[found.group(1).decode() if found else "?"] += 1
-        return "250 OK"
-
-    def count(self) -> int:
-        with self._lock:
-            return len(self.arrivals)
-
-    def snapshot(self) -> tuple[list[float], Counter[str], Counter[str]]:
-        """Arrival times, recipients and invitations, as they are now."""
-        with self._lock:
-            return list(self.arrivals), Counter(self.recipients), Counter(self.invitations)
 
 
 class HealthProbe:

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from aiosmtpd.controller import Controller
 from psycopg import sql
 
 from bootstrap import build_services
@@ -30,9 +29,10 @@ from domain.imports.batch import ImportBatch
 from settings import Settings
 from tests.api.importing import Importer, people
 from tests.integration.private_postgres import PrivateServer
-from tests.integration.probes import HealthProbe, Mailbox
+from tests.integration.probes import HealthProbe
 from tests.integration.roster_processes import RosterProcesses
-from tests.support import TEST_SECRET, ServerProcess, free_port
+from tests.mail import Mailbox, MailServer
+from tests.support import TEST_SECRET, ServerProcess
 
 
 @dataclass
@@ -123,14 +123,13 @@ def drill_setup(
         database = PrivateServer.create()
         stack.callback(database.remove)
         database.start()
-        mailbox = Mailbox()
-        controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-        controller.start()
-        stack.callback(controller.stop)
+        mails = MailServer(Mailbox(keep=False)).start()
+        stack.callback(mails.stop)
+        mailbox = mails.mailbox
         env = {
             "ROSTER_DATABASE_URL": database.url,
             "ROSTER_JWT_SECRET": TEST_SECRET,
-            "ROSTER_SMTP_URL": f"smtp://127.0.0.1:{controller.port}",
+            "ROSTER_SMTP_URL": mails.url,
             "ROSTER_MAIL_RATE": "1000",
             "ROSTER_MAIL_DELIVERY": "on",
             "ROSTER_OUTBOX_DIR": str(workdir / "outbox"),
@@ -284,4 +283,5 @@ def _tally(figures: Figures, database: PrivateServer, batch_id: str, mailbox: Ma
             ("%.InvitationSent",),
         ).fetchone()
     figures.sent_events, figures.users_sent = found or (0, 0)
-    figures.mail_times, figures.recipients, figures.invitations = mailbox.snapshot()
+    figures.mail_times = mailbox.times()
+    figures.recipients, figures.invitations = mailbox.recipients(), mailbox.invitations()
