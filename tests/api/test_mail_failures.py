@@ -36,14 +36,6 @@ PROMPTLY = 10.0
 
 
 @pytest.fixture
-def plain_server() -> Iterator[MailServer]:
-    """A mail server that does not offer SMTPUTF8 (aiosmtpd's default)."""
-    server = MailServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def utf8_server() -> Iterator[MailServer]:
     server = MailServer(smtputf8=True).start()
     yield server
@@ -93,17 +85,17 @@ def test_a_non_ascii_local_part_goes_out_over_smtputf8(
 
 
 def test_an_internationalised_domain_goes_out_in_its_punycode_form(
-    serve: Callable[..., ThreadedServer], plain_server: MailServer
+    serve: Callable[..., ThreadedServer], mail_server: MailServer
 ) -> None:
-    server = serve(ROSTER_SMTP_URL=plain_server.url)
+    server = serve(ROSTER_SMTP_URL=mail_server.url)
     admin = Administrator(server.api)
     user = admin.register("Bea", "Costa", "bea@exämple.com")
 
     wait_for(lambda: shows(admin, user["id"], "sentAt"))
-    (envelope,) = plain_server.mailbox.envelopes
+    (envelope,) = mail_server.mailbox.envelopes
     assert envelope.rcpt_tos == ["bea@xn--exmple-cua.com"]
     assert "SMTPUTF8" not in envelope.mail_options
-    (message,) = plain_server.mailbox.messages
+    (message,) = mail_server.mailbox.messages
     assert message["To"].addresses[0].addr_spec == "bea@xn--exmple-cua.com"
 
 
@@ -124,18 +116,18 @@ def test_the_file_outbox_writes_the_mail_of_a_non_ascii_address(
 
 
 def test_a_server_without_smtputf8_fails_that_mail_and_the_next_goes_out(
-    serve: Callable[..., ThreadedServer], plain_server: MailServer
+    serve: Callable[..., ThreadedServer], mail_server: MailServer
 ) -> None:
-    server = serve(ROSTER_SMTP_URL=plain_server.url, ROSTER_MAIL_DELIVERY="off")
+    server = serve(ROSTER_SMTP_URL=mail_server.url, ROSTER_MAIL_DELIVERY="off")
     admin = Administrator(server.api)
     bad, good = queued(server, admin, "josé@example.com", "cid@example.com")
 
     server.app.state.services.delivery.start()
 
-    wait_for(lambda: plain_server.mailbox.count() >= 1, within=PROMPTLY)
+    wait_for(lambda: mail_server.mailbox.count() >= 1, within=PROMPTLY)
     wait_for(lambda: shows(admin, good, "sentAt"))
-    assert plain_server.mailbox.recipients() == Counter(["cid@example.com"])
-    assert plain_server.mailbox.attempts == 1
+    assert mail_server.mailbox.recipients() == Counter(["cid@example.com"])
+    assert mail_server.mailbox.attempts == 1
     assert delivery_statuses(server, bad) == ["FAILED"]
 
 
@@ -162,9 +154,9 @@ def test_a_mail_that_cannot_be_built_fails_and_the_next_goes_out(
 
 
 def test_a_permanent_failure_shows_on_the_invitation(
-    serve: Callable[..., ThreadedServer], plain_server: MailServer
+    serve: Callable[..., ThreadedServer], mail_server: MailServer
 ) -> None:
-    server = serve(ROSTER_SMTP_URL=plain_server.url)
+    server = serve(ROSTER_SMTP_URL=mail_server.url)
     admin = Administrator(server.api)
     user = admin.register("José", "Pérez", "josé@example.com")
 
@@ -175,9 +167,9 @@ def test_a_permanent_failure_shows_on_the_invitation(
 
 
 def test_a_resent_invitation_shows_no_failure_of_the_one_before(
-    serve: Callable[..., ThreadedServer], plain_server: MailServer
+    serve: Callable[..., ThreadedServer], mail_server: MailServer
 ) -> None:
-    server = serve(ROSTER_SMTP_URL=plain_server.url)
+    server = serve(ROSTER_SMTP_URL=mail_server.url)
     admin = Administrator(server.api)
     user = admin.register("José", "Pérez", "josé@example.com")
     wait_for(lambda: shows(admin, user["id"], "deliveryFailedAt"))
@@ -197,9 +189,9 @@ def test_a_resent_invitation_shows_no_failure_of_the_one_before(
 
 
 def test_line_breaks_in_the_inviter_and_the_name_give_clean_headers(
-    serve: Callable[..., ThreadedServer], plain_server: MailServer
+    serve: Callable[..., ThreadedServer], mail_server: MailServer
 ) -> None:
-    server = serve(ROSTER_SMTP_URL=plain_server.url)
+    server = serve(ROSTER_SMTP_URL=mail_server.url)
     admin = Administrator(server.api)
     roster = server.app.state.services.roster
     # Recorded before tokens and names were checked for line breaks: events keep them.
@@ -207,9 +199,9 @@ def test_line_breaks_in_the_inviter_and_the_name_give_clean_headers(
     user_id = str(roster.register_user(person, actor="hr.lead\r\nBcc: eve@example.com").id)
 
     wait_for(lambda: shows(admin, user_id, "sentAt"))
-    (envelope,) = plain_server.mailbox.envelopes
+    (envelope,) = mail_server.mailbox.envelopes
     assert envelope.rcpt_tos == ["ana@acme.com"]
-    (message,) = plain_server.mailbox.messages
+    (message,) = mail_server.mailbox.messages
     assert message["Subject"] == "hr.lead Bcc: eve@example.com invited you to the portal"
     assert message["Bcc"] is None
     assert message["X-Injected"] is None
