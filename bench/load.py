@@ -281,6 +281,8 @@ def report(load: Load, progress: dict[str, Any] | None, seconds: float, args: An
     print(f"importProgress push, commit:        {load.progress}")
     print(f"  (and {load.uncounted_progress:,} importProgress messages before the commit)")
     print(f"Readers, users(search:):            {load.reads}, {load.reads.count / seconds:.1f}/s")
+    if load.resent_searches:
+        print(f"  ({load.resent_searches} sent again: their connection was closed as they left)")
     push = max(load.changes.pct(99), load.probes.pct(99), load.progress.pct(99))
     print(
         f"Goals: push p99 <= 250 ms {'met' if push <= 250 else 'NOT met'}; readers' p99 "

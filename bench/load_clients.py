@@ -71,6 +71,7 @@ class Load:
     finals: list[dict[str, Any]] = field(default_factory=list)  # last importProgress each
     final_probes: int = 0
     uncounted_progress: int = 0
+    resent_searches: int = 0
     errors: list[str] = field(default_factory=list)
     probe_id: str = ""
     probe_active: bool = True
@@ -158,15 +159,25 @@ async def read(client: httpx.AsyncClient, load: Load, seed: float, think: float)
         term = rng.choice([*FIRST, *LAST, *(d.split(".")[0] for d in DOMAINS)])
         started = time.perf_counter()
         try:
-            response = await client.post(
-                "/graphql", json={"query": QUERY, "variables": {"term": term}}
-            )
+            response = await search(client, load, term)
             if response.status_code != 200 or response.json().get("errors"):
                 load.errors.append(f"search {term!r}: {response.status_code} {response.text[:200]}")
         except httpx.HTTPError as error:
             load.errors.append(f"search {term!r}: {error!r}")
         load.reads.add(time.perf_counter() - started)
         await asyncio.sleep(think)
+
+
+async def search(client: httpx.AsyncClient, load: Load, term: str) -> httpx.Response:
+    """One search, sent again once (as browsers do) when the kept-alive connection it went
+    out on turned out closed: the server closes idle connections after 5 s (uvicorn's
+    --timeout-keep-alive), and one it closes as the request leaves gives a ReadError."""
+    body = {"query": QUERY, "variables": {"term": term}}
+    try:
+        return await client.post("/graphql", json=body)
+    except (httpx.ReadError, httpx.RemoteProtocolError):
+        load.resent_searches += 1
+        return await client.post("/graphql", json=body)
 
 
 async def probe(client: httpx.AsyncClient, load: Load, every: float, reason: str = "probe") -> bool:
