@@ -29,9 +29,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
 from bootstrap import Services, build_services
-from downloads import error_report, import_template
 from logs import keep_secrets_out_of_logs
-from portal import accept_page, accept_script
 from schema.app import schema
 from schema.context import Context
 from schema.errors import (
@@ -44,9 +42,11 @@ from schema.errors import (
 from schema.queries.imports import TEMPLATE_URL
 from schema.shared_reads import SharedReads
 from settings import Settings
-from sockets import BoundedMessages, RosterTransportWS, admit
 from tokens import TokenVerifier
-from upload_gate import UploadGate
+from web.downloads import error_report, import_template
+from web.portal import accept_page, accept_script
+from web.sockets import BoundedMessages, RosterTransportWS, admit
+from web.upload_gate import UploadGate
 
 log = logging.getLogger("roster")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")

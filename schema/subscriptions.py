@@ -1,5 +1,5 @@
 """The subscriptions, served over WebSocket only. A subscription's token is checked when the
-connection is made and the connection is closed when it expires (sockets.py), so messages
+connection is made and the connection is closed when it expires (web/sockets.py), so messages
 go out without checking it again. Subscribers of one process share their reads (the batch
 row, a page of changes: schema/shared_reads.py)."""
 
