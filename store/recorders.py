@@ -29,6 +29,10 @@ CHUNK = 500  # keys per look-up statement
 #: database restarted came back up to as long after it as it had been down.
 RECONNECT_SECONDS = 5.0
 
+#: The advisory lock that makes the event store's tables one process at a time (any
+#: number unlikely to be another application's).
+CREATE_TABLES_LOCK = 7283392
+
 Method = TypeVar("Method", bound=Callable[..., Any])
 
 
@@ -112,6 +116,19 @@ class PostgresRosterRecorder(PostgresApplicationRecorder):
                 "owner_id text NOT NULL, PRIMARY KEY (kind, key))"
             ).format(self.keys_table)
         )
+
+    def create_table(self) -> None:
+        """The library's tables, types and functions, made by one process at a time:
+        several starting at once (servers, workers, `roster` commands) would otherwise
+        race on them, and PostgreSQL refuses the loser ("tuple concurrently updated",
+        or a duplicate type). The lock is held by a connection of the pool for the
+        while, and let go with it should the process die."""
+        with self.datastore.get_connection() as connection:
+            connection.execute("SELECT pg_advisory_lock(%s)", (CREATE_TABLES_LOCK,))
+            try:
+                super().create_table()
+            finally:
+                connection.execute("SELECT pg_advisory_unlock(%s)", (CREATE_TABLES_LOCK,))
 
     def _insert_events(
         self,
