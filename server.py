@@ -43,6 +43,7 @@ from schema.queries.imports import TEMPLATE_URL
 from schema.shared_reads import SharedReads
 from settings import Settings
 from tokens import TokenVerifier
+from web.console import Console
 from web.downloads import error_report, import_template
 from web.portal import accept_page, accept_script
 from web.sockets import BoundedMessages, RosterTransportWS, admit
@@ -59,7 +60,7 @@ class RosterGraphQL(GraphQL[Context, None]):
     # WebSocket: graphql-transport-ws only, with the limits and refusals of sockets.py.
     graphql_transport_ws_handler_class = RosterTransportWS
 
-    def __init__(self, services_of: Any, settings: Settings) -> None:
+    def __init__(self, services_of: Any, settings: Settings, console: Console) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql",
@@ -69,6 +70,7 @@ class RosterGraphQL(GraphQL[Context, None]):
             max_subscriptions_per_connection=settings.max_subscriptions,
         )
         self._services_of = services_of
+        self._console = console
         # Created here, per process: subscribers share their reads (schema/shared_reads.py).
         self._shared_reads = SharedReads()
         self.websocket_adapter_class = BoundedMessages.limited_to(settings.max_body_bytes)
@@ -93,6 +95,10 @@ class RosterGraphQL(GraphQL[Context, None]):
             if isinstance(request, Request):
                 # Mounted as a plain ASGI app, nobody else closes the uploaded files.
                 await request.close()
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # GraphiQL from the server's own files (web/console.py), working offline.
+        return self._console.graphiql_page()
 
     async def on_ws_connect(self, context: Context) -> None:
         await admit(context)
@@ -238,7 +244,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await run_in_threadpool(services.close)
             await run_in_threadpool(tokens.stop)
 
-    graphql = RosterGraphQL(lambda request: request.app.state.services, settings)
+    console = Console(settings)
+    graphql = RosterGraphQL(lambda request: request.app.state.services, settings, console)
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -248,6 +255,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/imports/{batch_id}/errors.csv", error_report, methods=["GET"]),
             Route("/accept", accept_page, methods=["GET"]),
             Route("/accept.js", accept_script, methods=["GET"]),
+            *console.routes(),
         ],
         exception_handlers={
             **{kind: refusal_response for kind in REFUSED},

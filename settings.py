@@ -19,6 +19,8 @@ MIN_SECRET_BYTES = 32
 SECRET_FILE = Path("data/jwt.secret")
 #: The invitation mail's templates as shipped; ROSTER_MAIL_TEMPLATES names a copy to edit.
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+#: The web console as `make` builds it (ui/dist); the server serves it at /.
+CONSOLE = Path(__file__).resolve().parent / "ui" / "dist"
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -151,6 +153,9 @@ class Settings:
     mail_templates: str = str(TEMPLATES)
     mail_delivery: bool = True
     max_subscriptions: int = 20
+    console_dir: str = str(CONSOLE)
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -198,6 +203,9 @@ class Settings:
                 env.get("ROSTER_IMPORT_LEASE", "30s"), name="ROSTER_IMPORT_LEASE"
             ),
             import_worker=_switch(env, "ROSTER_IMPORT_WORKER", default=True),
+            console_dir=env.get("ROSTER_CONSOLE_DIR") or str(CONSOLE),
+            oidc_issuer=env.get("ROSTER_OIDC_ISSUER", "").strip().rstrip("/") or None,
+            oidc_client_id=env.get("ROSTER_OIDC_CLIENT_ID", "").strip() or None,
             expiry_sweep=parse_duration(
                 env.get("ROSTER_EXPIRY_SWEEP", "30s"), name="ROSTER_EXPIRY_SWEEP"
             ),

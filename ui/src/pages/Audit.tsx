@@ -1,0 +1,3 @@
+export function AuditPage(_props: { id?: string }) {
+  return <h1 tabIndex={-1}>AuditPage</h1>;
+}

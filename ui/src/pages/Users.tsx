@@ -1,0 +1,3 @@
+export function UsersPage(_props: { id?: string }) {
+  return <h1 tabIndex={-1}>UsersPage</h1>;
+}
