@@ -39,10 +39,11 @@ run: $(STAMP) $(CONSOLE)
 test: $(STAMP) $(CONSOLE) browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(STAMP) ui/node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	cd ui && $(NODE_PATH_ENV) npm run --silent typecheck
 
 bench: $(STAMP)
 	$(BIN)/python bench/search.py $(BENCH_ARGS)

@@ -3,6 +3,7 @@ uvicorn, real store) and a fresh browser context per test."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -16,6 +17,8 @@ from tests.support import ThreadedServer
 def browser() -> Iterator[Browser]:
     path = browser_path()
     if path is None:
+        if os.environ.get("ROSTER_REQUIRE_BROWSER"):
+            pytest.fail(NO_BROWSER)
         pytest.skip(NO_BROWSER)
     # sync_playwright in a module-scoped fixture of our own: pytest-playwright (and a
     # session-wide Playwright loop) breaks the async tests of pytest-asyncio.
