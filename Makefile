@@ -33,6 +33,10 @@ console: $(CONSOLE)
 browser:
 	@scripts/ensure-browser
 
+# A picture of each console screen with example data (docs/screenshots/, shown in README.md).
+screenshots: $(STAMP) $(CONSOLE) browser
+	$(BIN)/python scripts/screenshots.py
+
 run: $(STAMP) $(CONSOLE)
 	$(BIN)/roster serve
 
