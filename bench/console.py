@@ -1,0 +1,180 @@
+"""Console benchmark: N users (bench/search.py's people, seeded through the domain), the
+real server, and the console in Debian's Chromium driven by Playwright. Prints, never
+asserts:
+- opening the console (a new tab, signed in by link) to the first page of users shown,
+  with a cold cache (a new browser context each time) and a warm one;
+- the last keystroke of a search to its results shown: the term is typed as a person
+  types it (--type-delay ms between keys), and "shown" is the last change the table
+  makes after the keystroke (the page is watched until it has been quiet for 0.5 s);
+- the size of the console's scripts and styles, gzipped, as the server sends them.
+Goals (issue 11): search p95 <= 300 ms at 100,000 users; scripts <= 150 KB gzipped.
+
+    .venv/bin/python bench/console.py --users 100000 [--searches 60] [--reuse]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import secrets
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# bench/search.py, next to this file: the same people, terms and server.
+from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+from search import choose_terms, ensure_users, running_server, store_url  # noqa: E402
+
+from bootstrap import build_services  # noqa: E402
+from domain.profiles import Profile  # noqa: E402
+from settings import Settings  # noqa: E402
+from tests.console.browser import LAUNCH_ARGS, NO_BROWSER, browser_path  # noqa: E402
+from tokens import issue_token  # noqa: E402
+
+DIST = ROOT / "ui" / "dist"
+# Records when the first row appears and when the table last changed (page clock, ms).
+WATCH = """
+(() => {
+  window.__bench = { firstRow: null, lastChange: 0, lastKey: 0 };
+  const seen = () => {
+    const row = document.querySelector("main table tbody tr");
+    if (row && window.__bench.firstRow === null) window.__bench.firstRow = performance.now();
+  };
+  new MutationObserver((records) => {
+    seen();
+    if (records.some((r) => r.target instanceof Element && r.target.closest("main"))) {
+      window.__bench.lastChange = performance.now();
+    }
+  }).observe(document, { subtree: true, childList: true, characterData: true });
+  document.addEventListener("keydown", () => { window.__bench.lastKey = performance.now(); }, true);
+})();
+"""
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def summary(values: list[float]) -> str:
+    return (
+        f"n={len(values)}  p50 {pct(values, 50):7.0f} ms  p95 {pct(values, 95):7.0f} ms  "
+        f"max {max(values):7.0f} ms  mean {statistics.fmean(values):7.0f} ms"
+    )
+
+
+def open_console(
+    browser: Browser, base: str, token: str, runs: int
+) -> tuple[list[float], list[float]]:
+    """Navigation start to the first row of users shown: cold (new context) and warm."""
+    cold: list[float] = []
+    warm: list[float] = []
+    for _ in range(runs):
+        context = browser.new_context(viewport={"width": 1360, "height": 860})
+        context.add_init_script(WATCH)
+        page = context.new_page()
+        for sample in (cold, warm):
+            page.goto(f"{base}/users#token={token}")
+            page.wait_for_function("window.__bench && window.__bench.firstRow !== null")
+            sample.append(page.evaluate("window.__bench.firstRow"))
+        context.close()
+    return cold, warm
+
+
+def quiet(page: Page, seconds: float = 0.5) -> None:
+    """Until the page has made no change to the table for `seconds`."""
+    page.wait_for_function(
+        "performance.now() - Math.max(window.__bench.lastChange, window.__bench.lastKey)"
+        f" > {seconds * 1000}",
+        polling=50,
+    )
+
+
+def searches(page: Page, terms: list[str], delay: float) -> list[float]:
+    box = page.get_by_role("searchbox").or_(page.get_by_label("Search users")).first
+    timings: list[float] = []
+    for term in terms:
+        box.fill("")
+        quiet(page)
+        box.press_sequentially(term, delay=delay)
+        quiet(page)
+        last_key, last_change = page.evaluate("[window.__bench.lastKey, window.__bench.lastChange]")
+        timings.append(max(0.0, last_change - last_key))
+    return timings
+
+
+def bundle_sizes() -> tuple[int, int, int, int]:
+    """Bytes of the console's scripts and styles, raw and gzipped (level 9)."""
+    js = [p.read_bytes() for p in (DIST / "assets").glob("*.js")]
+    css = [p.read_bytes() for p in (DIST / "assets").glob("*.css")]
+
+    def gz(blobs: list[bytes]) -> int:
+        return sum(len(gzip.compress(blob, 9)) for blob in blobs)
+
+    return sum(map(len, js)), gz(js), sum(map(len, css)), gz(css)
+
+
+def arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=100_000, help="users to seed (100000)")
+    parser.add_argument("--database-url", help="a store to use instead of a new SQLite file")
+    parser.add_argument("--searches", type=int, default=60, help="measured searches (60)")
+    parser.add_argument("--opens", type=int, default=10, help="times the console is opened (10)")
+    parser.add_argument("--type-delay", type=float, default=80, help="ms between keys (80)")
+    parser.add_argument("--seed", type=int, default=1, help="random seed of users and terms (1)")
+    parser.add_argument("--reuse", action="store_true", help="keep a database of --users users")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = arguments(argv)
+    if not (DIST / "index.html").exists():
+        raise SystemExit("The console is not built: run make console first.")
+    path = browser_path()
+    if path is None:
+        raise SystemExit(NO_BROWSER)
+    url, secret = store_url(args), secrets.token_urlsafe(48)
+    settings = Settings.from_env({"ROSTER_DATABASE_URL": url, "ROSTER_JWT_SECRET": secret})
+    services = build_services(settings)
+    try:
+        ensure_users(services, args)
+        terms = [term for _, term in choose_terms(services, args.searches, args.seed)]
+    finally:
+        services.close()
+    admin = issue_token(
+        settings, subject="bench", profiles=[Profile.USER_MANAGEMENT_ADMIN], ttl=timedelta(hours=2)
+    )
+    js, js_gz, css, css_gz = bundle_sizes()
+    with (
+        running_server(url, secret, {"ROSTER_MAIL_DELIVERY": "off"}) as base,
+        sync_playwright() as pw,
+    ):
+        browser = pw.chromium.launch(executable_path=path, args=LAUNCH_ARGS)
+        cold, warm = open_console(browser, base, admin, args.opens)
+        context = browser.new_context(viewport={"width": 1360, "height": 860})
+        context.add_init_script(WATCH)
+        page = context.new_page()
+        page.goto(f"{base}/users#token={admin}")
+        page.wait_for_function("window.__bench.firstRow !== null")
+        started = time.perf_counter()
+        typed = searches(page, terms, args.type_delay)
+        elapsed = time.perf_counter() - started
+        browser.close()
+    store = "PostgreSQL" if settings.store.is_postgres else "SQLite"
+    print(f"\nConsole at {args.users:,} users ({store}), Chromium {path}")
+    print(f"  open → first page, cold cache   {summary(cold)}")
+    print(f"  open → first page, warm cache   {summary(warm)}")
+    print(f"  last keystroke → results shown  {summary(typed)}   ({elapsed:.0f} s)")
+    print(f"  scripts {js / 1024:,.1f} KiB, {js_gz / 1024:,.1f} KiB gzipped (goal ≤ 150 KB)")
+    print(f"  styles  {css / 1024:,.1f} KiB, {css_gz / 1024:,.1f} KiB gzipped")
+    verdict = "met" if pct(typed, 95) <= 300 else "NOT met"
+    print(f"  search p95 {pct(typed, 95):.0f} ms: goal ≤ 300 ms {verdict}")
+
+
+if __name__ == "__main__":
+    main()
