@@ -16,10 +16,11 @@ from uuid import UUID
 from playwright.sync_api import Browser, Locator, Page, Request, expect
 
 from domain.users import User
+from tests.api.importing import Importer, csv_file
 from tests.api.operations import ACCEPT, Administrator
 from tests.console.browser import Visit, assert_accessible, visit
 from tests.integration.legacy import Reader, Row, legacy_import, write_legacy
-from tests.support import ADMIN, AUDITOR, VIEWER, ThreadedServer
+from tests.support import ADMIN, AUDITOR, VIEWER, ThreadedServer, token
 
 USERS_SORTED = """
 query($sort: UserSort, $first: Int, $status: [UserStatus!]) {
@@ -429,3 +430,390 @@ def test_import_users_is_offered_to_admins_and_viewers_only(console: Visit) -> N
     expect(auditor.get_by_role("link", name="Import Users")).to_have_count(0)
     expect(auditor.get_by_role("button", name="Import Users")).to_have_count(0)
     assert_accessible(auditor, "the empty overview for an auditor")
+
+
+def test_the_keyboard_reaches_the_search_and_opens_a_user(
+    console: Visit, server: ThreadedServer
+) -> None:
+    admin = admin_of(server)
+    admin.register("Ana", "Silva", "ana.silva@acme.com")
+    wanted = admin.register("José", "Pérez", "jose.perez@acme.com")
+    page = console.sign_in(ADMIN, path="/users")
+    expect(names(page)).to_have_count(2)
+
+    def tab_to(target: Locator, most: int = 40) -> None:
+        for _ in range(most):
+            page.keyboard.press("Tab")
+            if target.evaluate("element => element === document.activeElement"):
+                return
+        raise AssertionError(f"Tab never reached {target}")
+
+    tab_to(page.get_by_label("Search users"))
+    page.keyboard.type("perez")
+    link = page.get_by_role("link", name="José Pérez")
+    expect(names(page)).to_have_text(["José Pérez"])
+    tab_to(link)
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(f"/users/{wanted['id']}$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("José Pérez")
+    expect(page.get_by_role("heading", level=1)).to_be_focused()
+    # The way back keeps the search.
+    page.get_by_role("navigation", name="Breadcrumb").get_by_role(
+        "link", name="User Management"
+    ).click()
+    expect(page).to_have_url(re.compile(r"/users\?q=perez$"))
+    expect(page.get_by_label("Search users")).to_have_value("perez")
+
+
+# ---------------------------------------------------------------- a user's page
+
+
+def test_a_users_page_shows_details_access_invitation_and_history(
+    console: Visit, server: ThreadedServer
+) -> None:
+    admin = admin_of(server)
+    sales = admin.create_group("Sales", ["crm:write", "reports:read"])
+    user = admin.register(
+        "Ana", "Silva", "ana.silva@acme.com", username="asilva", groupIds=[sales["id"]]
+    )
+    admin.set_access(user["id"], [sales["id"]], ["tickets:write"])
+    admin.deactivate(user["id"], reason="On leave until May")
+    page = user_page(console, user["id"])
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ana Silva")
+    details = page.get_by_role("region", name="Details")
+    expect(fact(details, "Access Email")).to_have_text("ana.silva@acme.com")
+    expect(fact(details, "Username")).to_have_text("asilva")
+    expect(fact(details, "Status")).to_contain_text("Deactivated")
+    expect(fact(details, "Creation Date").locator("time")).to_have_attribute(
+        "datetime", user["createdAt"]
+    )
+    now = admin.user(user["id"])
+    expect(fact(details, "Status since").locator("time")).to_have_attribute(
+        "datetime", now["statusChangedAt"]
+    )
+
+    invitation = page.get_by_role("region", name="Invitation")
+    expect(fact(invitation, "Issued").locator("time")).to_have_attribute(
+        "datetime", user["invitation"]["issuedAt"]
+    )
+    expect(fact(invitation, "Expires").locator("time")).to_have_attribute(
+        "datetime", user["invitation"]["expiresAt"]
+    )
+    expect(fact(invitation, "Sent")).to_have_text("Not sent yet")  # mail delivery is off
+    expect(fact(invitation, "Accepted")).to_have_text("Not accepted yet")
+
+    access = page.get_by_role("region", name="Groups and permissions")
+    expect(access.get_by_role("list", name="Groups")).to_contain_text("Sales")
+    expect(
+        access.get_by_role("list", name="Direct permissions").get_by_role("listitem")
+    ).to_have_text(["tickets:write"])
+    expect(
+        access.get_by_role("list", name="Effective permissions").get_by_role("listitem")
+    ).to_have_text(["crm:write", "reports:read", "tickets:write"])
+
+    timeline = page.get_by_role("list", name="Status changes, newest first")
+    entries = timeline.get_by_role("listitem")
+    expect(entries).to_have_count(2)
+    latest, first = entries.nth(0), entries.nth(1)
+    expect(latest.locator(".timeline-change")).to_contain_text("Pending")
+    expect(latest.locator(".timeline-change")).to_contain_text("to Deactivated")
+    expect(fact(latest, "Who")).to_have_text("ana@example.com")
+    expect(fact(latest, "Source")).to_have_text("Administrator")
+    expect(fact(latest, "Reason")).to_have_text("On leave until May")
+    recorded = history(server, user["id"])
+    expect(fact(latest, "When").locator("time")).to_have_attribute("datetime", recorded[-1]["at"])
+    expect(first.locator(".timeline-change")).to_contain_text("Registered as Pending")
+    expect(fact(first, "Source")).to_have_text("Registration")
+    assert_accessible(page, "a user's page")
+
+
+def test_a_user_registered_by_an_import_links_to_its_batch(
+    console: Visit, server: ThreadedServer
+) -> None:
+    importer = Importer(server.api)
+    batch = importer.started(csv_file("Rita,Import,rita@acme.com,rita"))
+    assert importer.committed(batch["id"])["status"] == "COMPLETED"
+    rita = by_email(server, "rita@acme.com")
+    batch_of = server.api.data(
+        "query($id: ID!) { user(id: $id) { importBatchId } }",
+        {"id": rita["id"]},
+        as_=admin_of(server).token,
+    )
+    assert batch_of["user"]["importBatchId"] == batch["id"]
+
+    page = user_page(console, rita["id"], VIEWER)
+    link = page.get_by_role("region", name="Details").get_by_role(
+        "link", name="Open the import batch"
+    )
+    expect(link).to_have_attribute("href", f"/imports/{batch['id']}")
+    auditor = user_page(console, rita["id"], AUDITOR)
+    # An auditor may not open batches: the batch is named, not linked.
+    expect(fact(auditor.get_by_role("region", name="Details"), "Import batch")).to_have_text(
+        batch["id"]
+    )
+    first = entries_of(auditor)
+    expect(fact(first, "Source")).to_have_text("Bulk import")
+    expect(fact(first, "Who")).to_have_text("importer")
+
+
+def test_an_administrator_deactivates_after_confirming_with_a_reason(
+    console: Visit, server: ThreadedServer
+) -> None:
+    admin = admin_of(server)
+    user = admin.register("Ana", "Silva", "ana.silva@acme.com")
+    page = user_page(console, user["id"], subject="boss@acme.com")
+    actions = page.get_by_role("region", name="Actions")
+    expect(actions.get_by_role("button")).to_have_text(
+        ["Deactivate", "Resend invitation", "Change access"]
+    )
+
+    # Cancelling changes nothing.
+    actions.get_by_role("button", name="Deactivate").click()
+    dialog = page.get_by_role("dialog", name="Deactivate Ana Silva?")
+    expect(dialog).to_contain_text("loses access at once")
+    expect(dialog.get_by_label("Reason (optional)")).to_be_focused()
+    assert_accessible(page, "the deactivation dialog")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_have_count(0)
+    assert admin.user(user["id"])["status"] == "PENDING"
+
+    # Esc cancels too.
+    actions.get_by_role("button", name="Deactivate").click()
+    expect(page.get_by_role("dialog", name="Deactivate Ana Silva?")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+
+    actions.get_by_role("button", name="Deactivate").click()
+    dialog = page.get_by_role("dialog", name="Deactivate Ana Silva?")
+    dialog.get_by_label("Reason (optional)").fill("Left the company")
+    dialog.get_by_role("button", name="Deactivate").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(actions.get_by_role("status")).to_have_text(
+        "Ana Silva was deactivated: now Deactivated."
+    )
+    expect(page.locator(".page-header")).to_contain_text("Deactivated")
+    expect(actions.get_by_role("button")).to_have_text(["Reactivate", "Change access"])
+    latest = entries_of(page).first
+    expect(fact(latest, "Reason")).to_have_text("Left the company")
+    expect(fact(latest, "Who")).to_have_text("boss@acme.com")
+
+    assert admin.user(user["id"])["status"] == "DEACTIVATED"
+    change = history(server, user["id"])[-1]
+    assert (change["from"], change["to"], change["actor"], change["source"], change["reason"]) == (
+        "PENDING",
+        "DEACTIVATED",
+        "boss@acme.com",
+        "ADMINISTRATOR",
+        "Left the company",
+    )
+
+
+def test_reactivating_a_user_who_had_accepted_makes_them_active(
+    console: Visit, server: ThreadedServer
+) -> None:
+    admin = admin_of(server)
+    user = admin.register("Ana", "Silva", "ana.silva@acme.com")
+    accept_invitation(server, user["id"])
+    admin.deactivate(user["id"], reason="On leave")
+    page = user_page(console, user["id"])
+    actions = page.get_by_role("region", name="Actions")
+    actions.get_by_role("button", name="Reactivate").click()
+    dialog = page.get_by_role("dialog", name="Reactivate Ana Silva?")
+    expect(dialog).to_contain_text("accepted an invitation before, so they become Active again")
+    dialog.get_by_label("Reason (optional)").fill("Back from leave")
+    dialog.get_by_role("button", name="Reactivate").click()
+    expect(actions.get_by_role("status")).to_have_text("Ana Silva was reactivated: now Active.")
+    expect(actions.get_by_role("button")).to_have_text(["Deactivate", "Change access"])
+    latest = entries_of(page).first
+    expect(latest.locator(".timeline-change")).to_contain_text("to Active")
+    expect(fact(latest, "Reason")).to_have_text("Back from leave")
+    # Her acceptance, by herself, further down the timeline.
+    accepted = entries_of(page).nth(2)
+    expect(fact(accepted, "Source")).to_have_text("Invitation accepted")
+    expect(fact(accepted, "Who")).to_have_text("Ana Silva (the user)")
+    assert admin.user(user["id"])["status"] == "ACTIVE"
+    assert history(server, user["id"])[-1]["reason"] == "Back from leave"
+
+
+def test_reactivating_a_legacy_blocked_user_sends_a_new_invitation(
+    console: Visit, server: ThreadedServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    migrate(env, tmp_path, LEGACY[:1])
+    zoe = by_email(server, "zoe@legacy.acme.com")
+    page = user_page(console, zoe["id"])
+    expect(page.get_by_role("region", name="Invitation")).to_contain_text(
+        "No invitation is open for this user."
+    )
+    first = entries_of(page)
+    expect(fact(first, "Source")).to_have_text("Legacy migration")
+    expect(fact(first, "Who")).to_have_text("hr-migration")
+    actions = page.get_by_role("region", name="Actions")
+    expect(actions.get_by_role("button")).to_have_text(["Reactivate", "Change access"])
+    actions.get_by_role("button", name="Reactivate").click()
+    dialog = page.get_by_role("dialog", name="Reactivate Zoë Blocked?")
+    expect(dialog).to_contain_text(
+        "they become Pending, and a new invitation is mailed to zoe@legacy.acme.com"
+    )
+    dialog.get_by_role("button", name="Reactivate").click()
+    expect(actions.get_by_role("status")).to_have_text("Zoë Blocked was reactivated: now Pending.")
+    expect(
+        fact(page.get_by_role("region", name="Invitation"), "Issued").locator("time")
+    ).to_be_visible()
+    now = admin_of(server).user(zoe["id"])
+    assert now["status"] == "PENDING"
+    assert now["invitation"] is not None
+    assert [(c["from"], c["to"]) for c in history(server, zoe["id"])] == [
+        (None, "BLOCKED"),
+        ("BLOCKED", "PENDING"),
+    ]
+
+
+def test_resending_an_invitation_issues_a_new_one(
+    console: Visit, server: ThreadedServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    migrate(env, tmp_path, LEGACY[3:4])
+    eve = by_email(server, "eve@legacy.acme.com")
+    assert eve["status"] == "EXPIRED"
+    page = user_page(console, eve["id"])
+    actions = page.get_by_role("region", name="Actions")
+    expect(actions.get_by_role("button")).to_have_text(
+        ["Deactivate", "Resend invitation", "Change access"]
+    )
+    actions.get_by_role("button", name="Resend invitation").click()
+    dialog = page.get_by_role("dialog", name="Resend the invitation?")
+    expect(dialog).to_contain_text(
+        "A new invitation is mailed to eve@legacy.acme.com, and the user becomes Pending again."
+    )
+    dialog.get_by_role("button", name="Resend invitation").click()
+    expect(actions.get_by_role("status")).to_have_text(
+        "A new invitation was issued to eve@legacy.acme.com."
+    )
+    now = admin_of(server).user(eve["id"])
+    assert now["status"] == "PENDING"
+    invitation = page.get_by_role("region", name="Invitation")
+    expect(fact(invitation, "Issued").locator("time")).to_have_attribute(
+        "datetime", now["invitation"]["issuedAt"]
+    )
+    expect(page.locator(".page-header")).to_contain_text("Pending")
+    latest = entries_of(page).first
+    expect(latest.locator(".timeline-change")).to_contain_text("Expired")
+    expect(latest.locator(".timeline-change")).to_contain_text("to Pending")
+    assert [(c["from"], c["to"]) for c in history(server, eve["id"])][-1] == ("EXPIRED", "PENDING")
+
+
+def test_an_administrator_changes_groups_and_permissions(
+    console: Visit, server: ThreadedServer
+) -> None:
+    admin = admin_of(server)
+    sales = admin.create_group("Sales", ["crm:write"])
+    support = admin.create_group("Support", ["tickets:write"])
+    user = admin.register("Ana", "Silva", "ana.silva@acme.com", groupIds=[sales["id"]])
+    admin.set_access(user["id"], [sales["id"]], ["old:perm"])
+    page = user_page(console, user["id"])
+    actions = page.get_by_role("region", name="Actions")
+    toggle = actions.get_by_role("button", name="Change access")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    form = page.get_by_role("form", name="Change access")
+    groups = form.get_by_role("group", name="Groups")
+    expect(groups.get_by_role("checkbox", name=re.compile("^Sales"))).to_be_checked()
+    expect(groups.get_by_role("checkbox", name=re.compile("^Support"))).not_to_be_checked()
+    assert_accessible(page, "changing access")
+
+    groups.get_by_role("checkbox", name=re.compile("^Sales")).uncheck()
+    groups.get_by_role("checkbox", name=re.compile("^Support")).check()
+    form.get_by_role("button", name="Remove old:perm").click()
+    form.get_by_label("Add a permission").fill("reports:read")
+    form.get_by_label("Add a permission").press("Enter")
+    form.get_by_label("Add a permission").fill("crm:export")  # still in the box: saved too
+    form.get_by_role("button", name="Save access").click()
+
+    expect(actions.get_by_role("status")).to_have_text("The access of Ana Silva was saved.")
+    expect(form).to_have_count(0)
+    access = page.get_by_role("region", name="Groups and permissions")
+    expect(access.get_by_role("list", name="Groups")).to_have_text("Support · tickets:write")
+    expect(
+        access.get_by_role("list", name="Effective permissions").get_by_role("listitem")
+    ).to_have_text(["crm:export", "reports:read", "tickets:write"])
+    now = admin.user(user["id"])["access"]
+    assert [g["name"] for g in now["groups"]] == ["Support"]
+    assert now["permissions"] == ["crm:export", "reports:read"]
+    assert support["id"] in [g["id"] for g in now["groups"]]
+
+
+def test_problems_are_shown_in_words(console: Visit, server: ThreadedServer) -> None:
+    admin = admin_of(server)
+    user = admin.register("Ana", "Silva", "ana.silva@acme.com")
+    page = user_page(console, user["id"])
+    actions = page.get_by_role("region", name="Actions")
+    expect(actions.get_by_role("button", name="Deactivate")).to_be_visible()
+
+    # Another administrator deactivates her meanwhile: this page's Deactivate is stale.
+    admin.deactivate(user["id"], reason="by someone else")
+    actions.get_by_role("button", name="Deactivate").click()
+    dialog = page.get_by_role("dialog", name="Deactivate Ana Silva?")
+    dialog.get_by_role("button", name="Deactivate").click()
+    alert = dialog.get_by_role("alert")
+    expect(alert).to_have_text(
+        "Cannot deactivate a user who is DEACTIVATED; only users who are PENDING, ACTIVE, "
+        "EXPIRED can be."
+    )
+    dialog.get_by_role("button", name="Cancel").click()
+    # The page caught up with the server: the status and the actions that now fit.
+    expect(page.locator(".page-header")).to_contain_text("Deactivated")
+    expect(actions.get_by_role("button")).to_have_text(["Reactivate", "Change access"])
+
+    # A permission the server refuses (InvalidInput), said in words next to the form.
+    actions.get_by_role("button", name="Change access").click()
+    form = page.get_by_role("form", name="Change access")
+    form.get_by_label("Add a permission").fill("read reports")
+    form.get_by_role("button", name="Save access").click()
+    expect(form.get_by_role("alert")).to_contain_text("Permission 'read reports' is not valid")
+    expect(form.get_by_role("alert")).not_to_contain_text("{")
+    assert admin.user(user["id"])["access"]["permissions"] == []
+
+
+def test_a_viewer_sees_the_user_but_no_actions_and_no_history(
+    console: Visit, server: ThreadedServer
+) -> None:
+    user = admin_of(server).register("Ana", "Silva", "ana.silva@acme.com")
+    page = console.page()
+    sent = operations_sent(page)
+    page.goto(f"/users/{user['id']}#token={token(VIEWER, subject='vic@example.com')}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ana Silva")
+    expect(page.get_by_role("region", name="Details")).to_contain_text("ana.silva@acme.com")
+    expect(page.get_by_role("region", name="Actions")).to_have_count(0)
+    for action in ("Deactivate", "Reactivate", "Resend invitation", "Change access"):
+        expect(page.get_by_role("button", name=action)).to_have_count(0)
+    history_region = page.get_by_role("region", name="Status history")
+    expect(history_region).to_have_text(
+        re.compile("The status history is visible to administrators and auditors.")
+    )
+    expect(page.get_by_role("alert")).to_have_count(0)
+    assert not named(sent, "UserStatusHistory"), "a viewer's page asked for the history"
+    assert named(sent, "UserDetails")
+    assert_accessible(page, "a user's page for a viewer")
+
+
+def test_an_auditor_sees_the_history_but_no_actions(console: Visit, server: ThreadedServer) -> None:
+    admin = admin_of(server)
+    user = admin.register("Ana", "Silva", "ana.silva@acme.com")
+    admin.deactivate(user["id"], reason="Audit me")
+    page = user_page(console, user["id"], AUDITOR, subject="audrey@acme.com")
+    latest = entries_of(page).first
+    expect(fact(latest, "Reason")).to_have_text("Audit me")
+    expect(page.get_by_role("region", name="Actions")).to_have_count(0)
+    expect(page.get_by_role("button", name="Reactivate")).to_have_count(0)
+    assert_accessible(page, "a user's page for an auditor")
+
+
+def test_an_unknown_user_is_not_found_with_a_way_back(console: Visit) -> None:
+    for unknown in (str(uuid.uuid4()), "not-an-id"):
+        page = console.sign_in(ADMIN, path=f"/users/{unknown}")
+        expect(page.get_by_role("heading", level=1)).to_have_text("User not found")
+        expect(page.get_by_role("main")).to_contain_text(f"No user has the id {unknown}")
+        page.get_by_role("link", name="Back to User Management").click()
+        expect(page).to_have_url(re.compile(r"/users$"))
+        expect(page.get_by_role("heading", level=1)).to_have_text("User Management")
+        page.close()
