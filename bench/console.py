@@ -78,34 +78,58 @@ def open_console(
         context = browser.new_context(viewport={"width": 1360, "height": 860})
         context.add_init_script(WATCH)
         page = context.new_page()
-        for sample in (cold, warm):
-            page.goto(f"{base}/users#token={token}")
-            page.wait_for_function("window.__bench && window.__bench.firstRow !== null")
+        # Signed in by link, then opened again in the same tab (its session, its cache).
+        for sample, address in ((cold, f"/users#token={token}"), (warm, "/users")):
+            page.goto(base + address)
+            wait_until(page, "window.__bench && window.__bench.firstRow !== null")
             sample.append(page.evaluate("window.__bench.firstRow"))
         context.close()
     return cold, warm
 
 
+def wait_until(page: Page, expression: str, timeout: float = 60) -> None:
+    """Polls from here: the page's CSP refuses the eval that wait_for_function needs. The
+    times measured are taken in the page by WATCH, so the polling does not blur them."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"Timed out waiting for {expression}")
+        time.sleep(0.02)
+
+
 def quiet(page: Page, seconds: float = 0.5) -> None:
     """Until the page has made no change to the table for `seconds`."""
-    page.wait_for_function(
+    wait_until(
+        page,
         "performance.now() - Math.max(window.__bench.lastChange, window.__bench.lastKey)"
         f" > {seconds * 1000}",
-        polling=50,
     )
 
 
-def searches(page: Page, terms: list[str], delay: float) -> list[float]:
-    box = page.get_by_role("searchbox").or_(page.get_by_label("Search users")).first
-    timings: list[float] = []
+LAST_REQUEST = """(() => {
+  const requests = performance.getEntriesByType("resource").filter((e) => e.name.endsWith("/graphql"));
+  const last = requests[requests.length - 1];
+  return last ? [last.startTime, last.responseEnd] : [0, 0];
+})()"""
+
+
+def searches(page: Page, terms: list[str], delay: float) -> dict[str, list[float]]:
+    """Per search: the whole (last keystroke → shown), and its parts: the wait before the
+    request (the debounce), the request, and the page's work after the response."""
+    box = page.get_by_label("Search users")
+    parts: dict[str, list[float]] = {"shown": [], "wait": [], "request": [], "render": []}
     for term in terms:
         box.fill("")
         quiet(page)
         box.press_sequentially(term, delay=delay)
         quiet(page)
         last_key, last_change = page.evaluate("[window.__bench.lastKey, window.__bench.lastChange]")
-        timings.append(max(0.0, last_change - last_key))
-    return timings
+        sent, answered = page.evaluate(LAST_REQUEST)
+        parts["shown"].append(max(0.0, last_change - last_key))
+        parts["wait"].append(sent - last_key)
+        parts["request"].append(answered - sent)
+        parts["render"].append(last_change - answered)
+    return parts
 
 
 def bundle_sizes() -> tuple[int, int, int, int]:
@@ -160,7 +184,7 @@ def main(argv: list[str] | None = None) -> None:
         context.add_init_script(WATCH)
         page = context.new_page()
         page.goto(f"{base}/users#token={admin}")
-        page.wait_for_function("window.__bench.firstRow !== null")
+        wait_until(page, "window.__bench.firstRow !== null")
         started = time.perf_counter()
         typed = searches(page, terms, args.type_delay)
         elapsed = time.perf_counter() - started
@@ -169,11 +193,14 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nConsole at {args.users:,} users ({store}), Chromium {path}")
     print(f"  open → first page, cold cache   {summary(cold)}")
     print(f"  open → first page, warm cache   {summary(warm)}")
-    print(f"  last keystroke → results shown  {summary(typed)}   ({elapsed:.0f} s)")
+    print(f"  last keystroke → results shown  {summary(typed['shown'])}   ({elapsed:.0f} s)")
+    print(f"    of which the pause (debounce)  {summary(typed['wait'])}")
+    print(f"    the request                    {summary(typed['request'])}")
+    print(f"    the page's work after it       {summary(typed['render'])}")
     print(f"  scripts {js / 1024:,.1f} KiB, {js_gz / 1024:,.1f} KiB gzipped (goal ≤ 150 KB)")
     print(f"  styles  {css / 1024:,.1f} KiB, {css_gz / 1024:,.1f} KiB gzipped")
-    verdict = "met" if pct(typed, 95) <= 300 else "NOT met"
-    print(f"  search p95 {pct(typed, 95):.0f} ms: goal ≤ 300 ms {verdict}")
+    shown = pct(typed["shown"], 95)
+    print(f"  search p95 {shown:.0f} ms: goal ≤ 300 ms {'met' if shown <= 300 else 'NOT met'}")
 
 
 if __name__ == "__main__":

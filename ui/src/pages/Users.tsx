@@ -35,7 +35,7 @@ const COLUMNS: { field: SortField; label: string }[] = [
 const SORT_FIELDS = COLUMNS.map((c) => c.field);
 const PAGE_SIZES = [10, 25, 50, 100];
 const DEFAULT_SIZE = 25;
-const DEBOUNCE_MS = 250;
+const DEBOUNCE_MS = 150;
 /** The server's limit on a search (schema/queries/users.py MAX_SEARCH_LENGTH). */
 const MAX_SEARCH_LENGTH = 200;
 
@@ -77,17 +77,21 @@ export function UsersPage() {
   useEffect(() => rememberListAddress(location.pathname + location.search));
 
   // The search box: what is typed shows at once; the list follows after a pause.
+  // The pause starts at the keystroke itself (not in an effect, a frame later).
   const [text, setText] = useState(search);
   const sent = useRef(search);
-  useEffect(() => {
-    const value = text.trim();
+  const pause = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const type = (typed: string) => {
+    setText(typed);
+    clearTimeout(pause.current);
+    const value = typed.trim();
     if (value === sent.current) return;
-    const timer = setTimeout(() => {
+    pause.current = setTimeout(() => {
       sent.current = value;
       setQuery({ q: value || null });
     }, DEBOUNCE_MS);
-    return () => clearTimeout(timer);
-  }, [text]);
+  };
+  useEffect(() => () => clearTimeout(pause.current), []);
   useEffect(() => {
     // The address changed otherwise (back, forward, "Clear"): the box follows it.
     if (search !== sent.current) {
@@ -126,6 +130,7 @@ export function UsersPage() {
     setQuery({ status: next.join(",") || null });
   };
   const clearAll = () => {
+    clearTimeout(pause.current);
     sent.current = "";
     setText("");
     setQuery({ q: null, status: null });
@@ -197,7 +202,7 @@ export function UsersPage() {
             autoComplete="off"
             spellcheck={false}
             aria-describedby="user-search-hint"
-            onInput={(event) => setText(event.currentTarget.value)}
+            onInput={(event) => type(event.currentTarget.value)}
           />
           <p class="hint" id="user-search-hint">
             By name, access email or username; accents and capitals do not matter.
