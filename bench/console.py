@@ -107,7 +107,8 @@ def quiet(page: Page, seconds: float = 0.5) -> None:
 
 
 LAST_REQUEST = """(() => {
-  const requests = performance.getEntriesByType("resource").filter((e) => e.name.endsWith("/graphql"));
+  const requests = performance.getEntriesByType("resource")
+    .filter((e) => e.name.endsWith("/graphql"));
   const last = requests[requests.length - 1];
   return last ? [last.startTime, last.responseEnd] : [0, 0];
 })()"""
