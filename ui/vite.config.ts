@@ -40,5 +40,16 @@ export default defineConfig({
     // Everything is served by the server from its own origin (script-src 'self').
     modulePreload: { polyfill: false },
     assetsInlineLimit: 0,
+    rolldownOptions: {
+      // The console, and the invitation page (/accept, served by web/portal.py) whose
+      // script keeps the fixed name /accept.js that the portal has always served.
+      input: {
+        index: resolve(import.meta.dirname, "index.html"),
+        accept: resolve(import.meta.dirname, "accept.html"),
+      },
+      output: {
+        entryFileNames: (chunk) => (chunk.name === "accept" ? "accept.js" : "assets/[name]-[hash].js"),
+      },
+    },
   },
 });

@@ -7,12 +7,21 @@ no access log or proxy records it; links of the older form `?token=…` still wo
 page's script reads it from the address and then takes it out of the address bar and
 history; the server never writes it into the HTML, and a strict Content-Security-Policy
 allows only this page's script.
+
+The page is the console's (ui/accept.html and ui/src/accept.ts, built by Vite into
+ui/dist/accept.html and ui/dist/accept.js, styled by the console's stylesheet under
+/assets). When the console is not built, the plain page below is served instead, so an
+invitation can always be accepted.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, Response
+
+from settings import CONSOLE
 
 PAGE = """<!doctype html>
 <html lang="en">
@@ -75,17 +84,37 @@ POLICY = (
     "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
+#: The built page's policy: its styles are the console's files, none inline.
+BUILT_POLICY = (
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+    "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 HEADERS = {
     "content-security-policy": POLICY,
     "referrer-policy": "no-referrer",
     "x-content-type-options": "nosniff",
     "cache-control": "no-store",
 }
+BUILT_HEADERS = {**HEADERS, "content-security-policy": BUILT_POLICY}
+
+
+def built_page(request: Request) -> tuple[Path, Path] | None:
+    """The console's invitation page and its script, when the console is built."""
+    services = getattr(request.app.state, "services", None)
+    root = Path(services.settings.console_dir) if services is not None else CONSOLE
+    page, script = root / "accept.html", root / "accept.js"
+    return (page, script) if page.is_file() and script.is_file() else None
 
 
 async def accept_page(request: Request) -> Response:
-    return HTMLResponse(PAGE, headers=HEADERS)
+    built = built_page(request)
+    if built is None:
+        return HTMLResponse(PAGE, headers=HEADERS)
+    return FileResponse(built[0], media_type="text/html", headers=BUILT_HEADERS)
 
 
 async def accept_script(request: Request) -> Response:
-    return Response(SCRIPT, media_type="text/javascript", headers=HEADERS)
+    built = built_page(request)
+    if built is None:
+        return Response(SCRIPT, media_type="text/javascript", headers=HEADERS)
+    return FileResponse(built[1], media_type="text/javascript", headers=BUILT_HEADERS)

@@ -1,3 +1,172 @@
+// Imports: the import batches, newest first, each a link back into its batch (the wizard
+// resumes at the batch's state), and the "Import Users" button.
+import { useQuery } from "@urql/preact";
+import { useEffect, useState } from "preact/hooks";
+import { ImportStatusBadge, type ImportStatus } from "../components/batches/ImportStatusBadge";
+import { ProblemMessage } from "../components/Problem";
+import { formatDateTime, formatNumber, plural } from "../components/format";
+import importBatchesQuery from "../operations/batches/importBatches.graphql?raw";
+import { Link } from "../router";
+import "./Imports.css";
+
+const PAGE_SIZE = 20;
+/** While a batch is being checked or committed, its row is refreshed this often. */
+const REFRESH_MS = 3000;
+
+type Progress = {
+  total: number;
+  valid: number;
+  invalid: number;
+  excluded: number;
+  processed: number;
+  created: number;
+  failed: number;
+};
+type Batch = {
+  id: string;
+  filename: string;
+  createdAt: string;
+  createdBy: string;
+  status: ImportStatus;
+  progress: Progress;
+};
+type Data = {
+  importBatches: {
+    edges: { cursor: string; node: Batch }[];
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  };
+};
+
 export function ImportsPage(_props: { id?: string }) {
-  return <h1 tabIndex={-1}>ImportsPage</h1>;
+  // Keyset paging: the cursors of the pages before this one, and this one's.
+  const [previous, setPrevious] = useState<(string | null)[]>([]);
+  const [after, setAfter] = useState<string | null>(null);
+  const [{ data, error, fetching }, refresh] = useQuery<Data>({
+    query: importBatchesQuery,
+    variables: { first: PAGE_SIZE, after },
+  });
+  const batches = data?.importBatches.edges.map((edge) => edge.node) ?? [];
+  const pageInfo = data?.importBatches.pageInfo;
+  const working = batches.some((batch) => batch.status === "VALIDATING" || batch.status === "COMMITTING");
+  useEffect(() => {
+    if (!working) return;
+    const timer = setInterval(() => refresh({ requestPolicy: "network-only" }), REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [working, refresh]);
+
+  const pageNumber = previous.length + 1;
+  const goTo = (cursor: string | null, stack: (string | null)[]) => {
+    setPrevious(stack);
+    setAfter(cursor);
+    document.querySelector<HTMLElement>("main h1")?.focus();
+  };
+
+  return (
+    <section class="imports-page" aria-labelledby="imports-title">
+      <header class="page-header">
+        <h1 id="imports-title" tabIndex={-1}>
+          Imports
+        </h1>
+        <Link href="/imports/new" class="button primary">
+          Import Users
+        </Link>
+      </header>
+      <ProblemMessage error={data ? null : error} />
+      {fetching && !data && (
+        <p class="loading" role="status">
+          Loading imports…
+        </p>
+      )}
+      {data && batches.length === 0 && pageNumber === 1 && (
+        <div class="empty">
+          <p>
+            <strong>No imports yet.</strong>
+          </p>
+          <p>
+            Use <Link href="/imports/new">Import Users</Link> to add people from a CSV file: download the template, fill
+            it in, and drop it on the page.
+          </p>
+        </div>
+      )}
+      {batches.length > 0 && (
+        <table class="imports">
+          <caption class="visually-hidden">Import batches, newest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">File</th>
+              <th scope="col">Uploaded</th>
+              <th scope="col">Uploaded by</th>
+              <th scope="col">Status</th>
+              <th scope="col">Rows</th>
+            </tr>
+          </thead>
+          <tbody>
+            {batches.map((batch) => (
+              <tr key={batch.id}>
+                <td class="file">
+                  <Link href={`/imports/${encodeURIComponent(batch.id)}`}>{batch.filename}</Link>
+                </td>
+                <td>
+                  <time dateTime={batch.createdAt}>{formatDateTime(batch.createdAt)}</time>
+                </td>
+                <td class="uploader">{batch.createdBy}</td>
+                <td>
+                  <ImportStatusBadge status={batch.status} />
+                </td>
+                <td>
+                  <RowCounts status={batch.status} progress={batch.progress} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {(pageNumber > 1 || pageInfo?.hasNextPage) && (
+        <nav class="pager" aria-label="Pages of imports">
+          <button
+            type="button"
+            disabled={pageNumber === 1}
+            onClick={() => goTo(previous[previous.length - 1] ?? null, previous.slice(0, -1))}
+          >
+            Previous page
+          </button>
+          <span class="pager-where">Page {formatNumber(pageNumber)}</span>
+          <button
+            type="button"
+            disabled={!pageInfo?.hasNextPage}
+            onClick={() => pageInfo?.endCursor && goTo(pageInfo.endCursor, [...previous, after])}
+          >
+            Next page
+          </button>
+        </nav>
+      )}
+    </section>
+  );
+}
+
+/** The batch's rows, compactly: how many, how they were checked, what the commit made. */
+function RowCounts({ status, progress }: { status: ImportStatus; progress: Progress }) {
+  const committed = progress.processed > 0 || status === "COMMITTING" || status === "COMPLETED";
+  const items: { text: string; tone?: string }[] = [];
+  if (progress.valid > 0) items.push({ text: `${formatNumber(progress.valid)} valid` });
+  if (progress.invalid > 0) items.push({ text: `${formatNumber(progress.invalid)} invalid`, tone: "bad" });
+  if (progress.excluded > 0) items.push({ text: `${formatNumber(progress.excluded)} excluded` });
+  if (committed) {
+    items.push({ text: `${formatNumber(progress.created)} created`, tone: "good" });
+    items.push({ text: `${formatNumber(progress.failed)} failed`, tone: progress.failed > 0 ? "bad" : undefined });
+  }
+  return (
+    <div class="row-counts">
+      <span class="row-total">{plural(progress.total, "row")}</span>
+      {items.length > 0 && (
+        <ul>
+          {items.map((item) => (
+            <li key={item.text} class={item.tone ? `count-${item.tone}` : undefined}>
+              {item.text}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
 }
