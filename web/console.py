@@ -13,7 +13,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+)
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
@@ -111,6 +117,8 @@ class Console:
             # Hashed names: kept by browsers for a year.
             Mount("/assets", app=_Files(self.root / "assets", immutable=True)),
             Mount("/graphiql", app=_Files(self.root / "graphiql", immutable=False)),
+            # Last: any other page a browser asks for is the console's "Page not found".
+            Route("/{path:path}", self.not_found, methods=["GET"]),
         ]
 
     @property
@@ -121,6 +129,11 @@ class Console:
         if not self.built:
             return HTMLResponse(NOT_BUILT.format(where=self.root), 503, headers=self.headers)
         return FileResponse(self.root / "index.html", headers=self.headers)
+
+    async def not_found(self, request: Request) -> Response:
+        if "text/html" not in request.headers.get("accept", "") or not self.built:
+            return PlainTextResponse("Not Found", 404)
+        return FileResponse(self.root / "index.html", 404, headers=self.headers)
 
     async def favicon(self, request: Request) -> Response:
         icon = self.root / "favicon.svg"
