@@ -170,8 +170,14 @@ def _legacy_import(args: argparse.Namespace) -> int:
 
 
 def ensure_local_secret() -> None:
-    """For local use: a generated HS256 secret in data/, readable by its owner only."""
-    keys = ("ROSTER_JWT_SECRET", "ROSTER_JWT_PUBLIC_KEY", "ROSTER_JWT_JWKS_URL")
+    """For local use: a generated HS256 secret in data/, readable by its owner only (not
+    with an identity provider, whose own keys verify the tokens)."""
+    keys = (
+        "ROSTER_JWT_SECRET",
+        "ROSTER_JWT_PUBLIC_KEY",
+        "ROSTER_JWT_JWKS_URL",
+        "ROSTER_OIDC_ISSUER",
+    )
     if any(os.environ.get(name) for name in keys):
         return
     if not SECRET_FILE.exists():
@@ -200,6 +206,9 @@ def _serve(args: argparse.Namespace) -> int:
         # The token rides in the fragment, which the browser never sends to the server.
         print(f"Open the console, signed in as local-admin (8 hours):\n\n  {base}/#token={token}\n")
         print(f"Admin token for local use (8 hours):\n\n  {token}\n", flush=True)
+    elif settings.oidc_issuer:
+        base = f"http://{host}:{port}"
+        print(f"\nRoster on {base}/: sign in with {settings.oidc_issuer}\n", flush=True)
     # uvicorn refuses a larger WebSocket message itself, before buffering it (1009).
     uvicorn.run(
         "server:app",

@@ -169,7 +169,11 @@ class Settings:
         secret = env.get("ROSTER_JWT_SECRET") or None
         public_key = env.get("ROSTER_JWT_PUBLIC_KEY") or None
         jwks_url = env.get("ROSTER_JWT_JWKS_URL", "").strip() or None
-        if secret is None and public_key is None and jwks_url is None and SECRET_FILE.exists():
+        oidc_issuer = env.get("ROSTER_OIDC_ISSUER", "").strip().rstrip("/") or None
+        # The local secret is for `make run` without an identity provider: with one, the
+        # provider's keys verify tokens (found through its discovery document).
+        no_key = secret is None and public_key is None and jwks_url is None
+        if no_key and oidc_issuer is None and SECRET_FILE.exists():
             secret = SECRET_FILE.read_text().strip()
         smtp_url = env.get("ROSTER_SMTP_URL") or None
         if smtp_url is not None and not smtp_url.startswith(("smtp://", "smtps://")):
@@ -204,7 +208,7 @@ class Settings:
             ),
             import_worker=_switch(env, "ROSTER_IMPORT_WORKER", default=True),
             console_dir=env.get("ROSTER_CONSOLE_DIR") or str(CONSOLE),
-            oidc_issuer=env.get("ROSTER_OIDC_ISSUER", "").strip().rstrip("/") or None,
+            oidc_issuer=oidc_issuer,
             oidc_client_id=env.get("ROSTER_OIDC_CLIENT_ID", "").strip() or None,
             expiry_sweep=parse_duration(
                 env.get("ROSTER_EXPIRY_SWEEP", "30s"), name="ROSTER_EXPIRY_SWEEP"
@@ -221,6 +225,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         # Checked here rather than in from_env so that no copy (`replace`) escapes them.
+        _check_oidc(self)
         _check_token_keys(self)
         for name, secret in (
             ("ROSTER_JWT_SECRET", self.jwt_secret),
@@ -237,6 +242,24 @@ class Settings:
                 "use a name such as roles, or a dotted path such as realm_access.roles."
             )
 
+    @property
+    def token_issuer(self) -> str | None:
+        """The `iss` tokens must carry: ROSTER_JWT_ISSUER, else the OpenID Connect issuer."""
+        return self.jwt_issuer or self.oidc_issuer
+
+    @property
+    def token_audience(self) -> str | None:
+        """The `aud` tokens must carry: ROSTER_JWT_AUDIENCE, else the console's client id
+        (the audience of the ID tokens the provider issues to the console)."""
+        return self.jwt_audience or self.oidc_client_id
+
+    @property
+    def discovers_keys(self) -> bool:
+        """No key is configured, but an OpenID Connect issuer: its keys are found through
+        its discovery document (<issuer>/.well-known/openid-configuration)."""
+        configured = self.jwt_secret or self.jwt_public_key or self.jwt_jwks_url
+        return self.oidc_issuer is not None and not configured
+
     def invitation_key(self) -> bytes:
         """The key invitation tokens are derived from; each deployment has its own."""
         if self.invitation_secret:
@@ -246,13 +269,54 @@ class Settings:
                 self.jwt_secret.encode(), b"roster invitations", hashlib.sha256
             ).digest()
         raise ConfigurationError(
-            "Set ROSTER_INVITATION_SECRET: with ROSTER_JWT_PUBLIC_KEY there is no secret to "
-            "derive invitation tokens from."
+            "Set ROSTER_INVITATION_SECRET (at least 32 bytes, e.g. `openssl rand -base64 48`): "
+            "with ROSTER_JWT_PUBLIC_KEY, ROSTER_JWT_JWKS_URL or ROSTER_OIDC_ISSUER there is no "
+            "secret to derive invitation tokens from."
         )
 
 
 _CLAIM_PATH = re.compile(r"^[A-Za-z0-9_:/-]+(\.[A-Za-z0-9_:/-]+)*$")
 _LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+def secure_url(url: str) -> bool:
+    """An https:// URL, or plain http on this machine: whoever can change what a key URL
+    answers can sign tokens."""
+    parts = urlsplit(url)
+    local = parts.scheme == "http" and parts.hostname in _LOOPBACK
+    return (parts.scheme == "https" and bool(parts.hostname)) or local
+
+
+def _check_oidc(settings: Settings) -> None:
+    """Sign-in with an identity provider needs both its issuer and the console's client id;
+    its tokens are signed with its own keys, never with a secret shared with Roster."""
+    issuer, client_id = settings.oidc_issuer, settings.oidc_client_id
+    if issuer and not client_id:
+        raise ConfigurationError(
+            "Set ROSTER_OIDC_CLIENT_ID with ROSTER_OIDC_ISSUER: the client id the console is "
+            "registered with at the identity provider (a public client, redirect URI "
+            "<server>/oidc/callback)."
+        )
+    if client_id and not issuer:
+        raise ConfigurationError(
+            "Set ROSTER_OIDC_ISSUER with ROSTER_OIDC_CLIENT_ID: the identity provider's issuer "
+            "URL, e.g. https://id.example.com/realms/acme (its discovery document is at "
+            "<issuer>/.well-known/openid-configuration)."
+        )
+    if issuer is None:
+        return
+    parts = urlsplit(issuer)
+    if not secure_url(issuer) or parts.query or parts.fragment:
+        raise ConfigurationError(
+            f"ROSTER_OIDC_ISSUER={issuer!r} must be an https:// URL without query or fragment "
+            "(plain http only on localhost): whoever answers there decides which tokens pass."
+        )
+    if settings.jwt_secret:
+        raise ConfigurationError(
+            "Unset ROSTER_JWT_SECRET with ROSTER_OIDC_ISSUER: the identity provider signs its "
+            "tokens with its own keys, which the server finds through the issuer (or set "
+            "ROSTER_JWT_JWKS_URL or ROSTER_JWT_PUBLIC_KEY to name them)."
+        )
 
 
 def _check_token_keys(settings: Settings) -> None:
@@ -267,10 +331,13 @@ def _check_token_keys(settings: Settings) -> None:
         )
         if value
     ]
+    if not given and settings.oidc_issuer:
+        return  # the provider's keys, from its discovery document; iss and aud default
     if not given:
         raise ConfigurationError(
             "Set ROSTER_JWT_SECRET (HS256), ROSTER_JWT_PUBLIC_KEY (PEM) or "
-            "ROSTER_JWT_JWKS_URL (an identity provider's keys); `make run` generates a "
+            "ROSTER_JWT_JWKS_URL (an identity provider's keys), or ROSTER_OIDC_ISSUER with "
+            "ROSTER_OIDC_CLIENT_ID (sign-in with an identity provider); `make run` generates a "
             "secret into data/ for local use."
         )
     if len(given) > 1:
@@ -282,8 +349,8 @@ def _check_token_keys(settings: Settings) -> None:
     missing = [
         name
         for name, value in (
-            ("ROSTER_JWT_ISSUER", settings.jwt_issuer),
-            ("ROSTER_JWT_AUDIENCE", settings.jwt_audience),
+            ("ROSTER_JWT_ISSUER", settings.token_issuer),
+            ("ROSTER_JWT_AUDIENCE", settings.token_audience),
         )
         if not value
     ]
@@ -293,11 +360,8 @@ def _check_token_keys(settings: Settings) -> None:
             "services too must only let in the tokens issued for Roster (the issuer's URL and "
             "the audience Roster is registered with at the identity provider)."
         )
-    if settings.jwt_jwks_url:
-        parts = urlsplit(settings.jwt_jwks_url)
-        local = parts.scheme == "http" and parts.hostname in _LOOPBACK
-        if not (parts.scheme == "https" and parts.hostname) and not local:
-            raise ConfigurationError(
-                f"ROSTER_JWT_JWKS_URL={settings.jwt_jwks_url!r} must be an https:// URL "
-                "(plain http only on localhost): whoever can change the keys can sign tokens."
-            )
+    if settings.jwt_jwks_url and not secure_url(settings.jwt_jwks_url):
+        raise ConfigurationError(
+            f"ROSTER_JWT_JWKS_URL={settings.jwt_jwks_url!r} must be an https:// URL "
+            "(plain http only on localhost): whoever can change the keys can sign tokens."
+        )

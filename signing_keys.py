@@ -1,5 +1,6 @@
 """The keys that bearer tokens are checked against: a PEM public key, or an identity
-provider's JSON Web Key Set (JWKS) kept in memory and refreshed in the background.
+provider's JSON Web Key Set (JWKS) kept in memory and refreshed in the background, at a
+configured URL or at the `jwks_uri` of an OpenID Connect provider's discovery document.
 
 A key decides the algorithms: an RSA key verifies RS* and PS* signatures, an EC key the
 ES* algorithm of its curve, an Ed25519/Ed448 key EdDSA. No HMAC algorithm is ever
@@ -8,9 +9,11 @@ accepted with a public key (the key-confusion attack: a public key used as a sec
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from jwt import PyJWK, PyJWKClient
 
 from jobs.loop import BackgroundLoop
-from settings import ConfigurationError
+from settings import ConfigurationError, secure_url
 
 log = logging.getLogger("roster.tokens")
 
@@ -36,6 +39,11 @@ UNKNOWN_KID_SECONDS = 30.0
 RETRY_MAX_SECONDS = 60.0
 FETCH_TIMEOUT_SECONDS = 5.0
 MAX_KID_LENGTH = 200
+#: Where an OpenID Connect provider describes itself, below its issuer URL.
+DISCOVERY_PATH = "/.well-known/openid-configuration"
+#: A discovery document is a few kilobytes; more is not one.
+MAX_DISCOVERY_BYTES = 1 << 20
+_HEADERS = {"User-Agent": "roster", "Accept": "application/json"}
 
 
 @dataclass(frozen=True)
@@ -110,13 +118,9 @@ class KeySet(BackgroundLoop):
 
     def __init__(self, url: str) -> None:
         super().__init__("jwks-refresh", JWKS_REFRESH_SECONDS)
+        #: Where the keys are fetched from (named in the log when a fetch fails).
         self.url = url
-        self._client = PyJWKClient(
-            url,
-            cache_jwk_set=False,
-            timeout=FETCH_TIMEOUT_SECONDS,
-            headers={"User-Agent": "roster", "Accept": "application/json"},
-        )
+        self._client: PyJWKClient | None = None
         self._keys: dict[str, PyJWK] = {}
         self._fetching = threading.RLock()
         self._last_try = float("-inf")
@@ -128,7 +132,16 @@ class KeySet(BackgroundLoop):
     # ------------------------------------------------------------ reading
 
     def key(self, kid: object) -> PyJWK:
-        """The key with this `kid`, from memory; UnknownKeyError when there is none."""
+        """The key with this `kid`, from memory; UnknownKeyError when there is none. A
+        token without `kid` (None) is checked with the set's key when it holds only one:
+        OpenID Connect requires `kid` only of a provider with several keys."""
+        if kid is None and len(self._keys) == 1:
+            return next(iter(self._keys.values()))
+        if kid is None and not self._keys and self._last_error is not None:
+            raise UnknownKeyError(
+                "The identity provider's keys could not be fetched (the server log says why); "
+                "try again shortly."
+            )
         if not isinstance(kid, str) or not kid or len(kid) > MAX_KID_LENGTH:
             raise UnknownKeyError(
                 "The token has no usable 'kid' header naming the identity provider's key "
@@ -195,7 +208,7 @@ class KeySet(BackgroundLoop):
         with self._fetching:
             self._last_try = time.monotonic()
             try:
-                fetched = self._client.fetch_data()
+                fetched = self._fetch()
             except Exception as error:  # unreachable, not JSON, reset mid-answer: the host's
                 self._failed(str(error) or type(error).__name__)
                 return
@@ -210,6 +223,14 @@ class KeySet(BackgroundLoop):
             self._failures = 0
             self.poll_seconds = JWKS_REFRESH_SECONDS
 
+    def _fetch(self) -> Any:
+        """The key set as the provider serves it (blocking)."""
+        if self._client is None:
+            self._client = PyJWKClient(
+                self.url, cache_jwk_set=False, timeout=FETCH_TIMEOUT_SECONDS, headers=_HEADERS
+            )
+        return self._client.fetch_data()
+
     def _failed(self, reason: str) -> None:
         self._last_error = reason
         self._failures += 1
@@ -221,6 +242,81 @@ class KeySet(BackgroundLoop):
             len(self._keys),
             self.poll_seconds,
         )
+
+
+class DiscoveredKeySet(KeySet):
+    """An OpenID Connect provider's keys, at the `jwks_uri` that its discovery document
+    (<issuer>/.well-known/openid-configuration) names.
+
+    The document is read by the first fetch (at start-up, in a thread), and until it has
+    been read it is tried again like a failed fetch of the keys: the server starts while the
+    provider is down, and takes its keys once it answers. Then only the keys are fetched
+    again. The `jwks_uri` must be https (plain http only on this machine), like a configured
+    ROSTER_JWT_JWKS_URL; an `issuer` in the document other than the configured one is
+    logged, since the tokens it issues will then be refused.
+    """
+
+    def __init__(self, issuer: str, *, check_issuer: bool = True) -> None:
+        super().__init__(issuer.rstrip("/") + DISCOVERY_PATH)
+        self.issuer = issuer
+        self._check_issuer = check_issuer
+        self._discovered = False
+
+    def _fetch(self) -> Any:
+        if not self._discovered:
+            self.url = self._discover()
+            self._discovered = True
+        return super()._fetch()
+
+    def _discover(self) -> str:
+        document = fetch_json(self.url)
+        jwks_uri = document.get("jwks_uri")
+        if not isinstance(jwks_uri, str) or not jwks_uri:
+            raise DiscoveryError(f"the discovery document at {self.url} names no jwks_uri")
+        if not secure_url(jwks_uri):
+            raise DiscoveryError(
+                f"the discovery document at {self.url} names the jwks_uri {jwks_uri!r}, "
+                "which is not https (plain http only on localhost)"
+            )
+        named = document.get("issuer")
+        if self._check_issuer and named != self.issuer and named != self.issuer + "/":
+            log.warning(
+                "The discovery document at %s names the issuer %r, not %r: its tokens will "
+                "be refused. Set ROSTER_OIDC_ISSUER to the issuer the provider names.",
+                self.url,
+                named,
+                self.issuer,
+            )
+        log.info("Token keys: %s (from %s).", jwks_uri, self.url)
+        return jwks_uri
+
+
+class DiscoveryError(Exception):
+    """The discovery document cannot be used; the message says why."""
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # a redirect is answered as the error it then is
+
+
+def fetch_json(url: str) -> dict[str, Any]:
+    """A JSON object from an http(s) URL, without following redirects (blocking)."""
+    if not url.startswith(("https://", "http://")):
+        raise DiscoveryError(f"{url!r} is not an http(s) URL")
+    request = urllib.request.Request(url, headers=_HEADERS)  # noqa: S310 (http(s) only, above)
+    opener = urllib.request.build_opener(_NoRedirects())
+    with opener.open(request, timeout=FETCH_TIMEOUT_SECONDS) as response:
+        body = response.read(MAX_DISCOVERY_BYTES + 1)
+    if len(body) > MAX_DISCOVERY_BYTES:
+        raise DiscoveryError(f"{url} answers with more than {MAX_DISCOVERY_BYTES} bytes")
+    try:
+        document = json.loads(body)
+    except ValueError:
+        raise DiscoveryError(f"{url} does not answer with JSON") from None
+    if not isinstance(document, dict):
+        raise DiscoveryError(f"{url} does not answer with a JSON object")
+    return document
 
 
 def _signing_key(entry: object) -> PyJWK | None:

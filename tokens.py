@@ -10,7 +10,7 @@ import jwt
 
 from domain.profiles import Caller, Profile
 from settings import DEFAULT_PROFILES_CLAIM, Settings
-from signing_keys import KeySet, PublicKey, UnknownKeyError
+from signing_keys import DiscoveredKeySet, KeySet, PublicKey, UnknownKeyError
 
 MAX_SUBJECT_LENGTH = 200
 #: Characters a subject may not hold: it is written into the history, `createdBy` and
@@ -25,8 +25,10 @@ class AuthenticationError(Exception):
 
 class TokenVerifier:
     """Checks bearer tokens against the configured key: an HS256 secret, a PEM public key
-    (its type decides the algorithms), or an identity provider's JWKS (keys by `kid`).
-    Building it loads and checks the key; ConfigurationError when it cannot be used."""
+    (its type decides the algorithms), or an identity provider's JWKS (keys by `kid`), at
+    ROSTER_JWT_JWKS_URL or, with only ROSTER_OIDC_ISSUER, at the `jwks_uri` of the issuer's
+    discovery document. Building it loads and checks the key; ConfigurationError when it
+    cannot be used."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
@@ -36,6 +38,12 @@ class TokenVerifier:
             self._key_set = KeySet(settings.jwt_jwks_url)
         elif settings.jwt_public_key:
             self._public_key = PublicKey.from_pem(settings.jwt_public_key)
+        elif settings.discovers_keys and settings.oidc_issuer:
+            self._key_set = DiscoveredKeySet(
+                settings.oidc_issuer, check_issuer=settings.jwt_issuer is None
+            )
+        self._issuer = _accepted_issuers(settings)
+        self._audience = settings.token_audience
         self._claim_path = settings.jwt_profiles_claim.split(".")
         # Roster's own claim holds profiles only: a name it does not know is a mistake.
         # An identity provider's roles or groups hold those of other services too.
@@ -75,11 +83,11 @@ class TokenVerifier:
                 token,
                 key,
                 algorithms=algorithms,
-                issuer=self._settings.jwt_issuer,
-                audience=self._settings.jwt_audience,
+                issuer=self._issuer,
+                audience=self._audience,
                 options={
                     "require": ["exp", "sub"],
-                    "verify_aud": self._settings.jwt_audience is not None,
+                    "verify_aud": self._audience is not None,
                     "enforce_minimum_key_length": True,
                 },
             )
@@ -124,6 +132,17 @@ class TokenVerifier:
         if unknown and self._strict_profiles:
             raise AuthenticationError(f"The token names unknown profiles: {', '.join(unknown)}.")
         return frozenset(Profile(n) for n in names if n in set(Profile))
+
+
+def _accepted_issuers(settings: Settings) -> tuple[str, ...] | None:
+    """The `iss` values a token may carry: ROSTER_JWT_ISSUER exactly, else the OpenID
+    Connect issuer with or without a trailing slash (ROSTER_OIDC_ISSUER is read without
+    one; some providers name themselves with one); None when `iss` is not checked."""
+    if settings.jwt_issuer:
+        return (settings.jwt_issuer,)
+    if settings.oidc_issuer:
+        return (settings.oidc_issuer, settings.oidc_issuer + "/")
+    return None
 
 
 def _bearer(authorization: str | None) -> str:
@@ -180,8 +199,8 @@ def issue_token(
     for part in outer:
         holder = holder.setdefault(part, {})
     holder[last] = [str(p) for p in profiles]
-    if settings.jwt_issuer:
-        claims["iss"] = settings.jwt_issuer
-    if settings.jwt_audience:
-        claims["aud"] = settings.jwt_audience
+    if settings.token_issuer:
+        claims["iss"] = settings.token_issuer
+    if settings.token_audience:
+        claims["aud"] = settings.token_audience
     return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")

@@ -146,7 +146,15 @@ class Console:
         issuer, client_id = self.settings.oidc_issuer, self.settings.oidc_client_id
         oidc: dict[str, Any] | None = None
         if issuer and client_id:
-            oidc = {"issuer": issuer, "clientId": client_id, "scope": "openid profile email"}
+            oidc = {
+                "issuer": issuer,
+                "clientId": client_id,
+                "scope": "openid profile email",
+                # Which of the provider's tokens the API takes (ui/src/oidc.ts): the access
+                # token when it is a JWT for this audience with this claim, else the ID token.
+                "audience": self.settings.token_audience,
+                "profilesClaim": self.settings.jwt_profiles_claim,
+            }
         return JSONResponse({"oidc": oidc}, headers={"cache-control": "no-cache"})
 
     def graphiql_page(self) -> HTMLResponse:

@@ -186,11 +186,26 @@ def test_a_token_signed_with_another_algorithm_than_its_keys_is_refused(
     assert codes(server, other.token(kid=first.kid)) == ["UNAUTHENTICATED"]
 
 
-def test_a_token_without_a_kid_is_refused(server: ThreadedServer, first: SigningKey) -> None:
+def test_a_token_without_a_kid_is_checked_with_the_only_key_of_the_set(
+    server: ThreadedServer, first: SigningKey
+) -> None:
+    # OpenID Connect Core 10.1: `kid` is required only when the set has several keys.
     claims = jwt.decode(first.token(), options={"verify_signature": False})
     token = jwt.encode(claims, first.private, algorithm="RS256")
+    forged = jwt.encode(claims, SigningKey("forger", "RS256").private, algorithm="RS256")
 
-    assert "no usable 'kid'" in message(server, token)
+    assert server.api.data(ME, as_=token)["me"] == {"subject": "ana"}
+    assert codes(server, forged) == ["UNAUTHENTICATED"]
+
+
+def test_a_token_without_a_kid_is_refused_when_the_set_has_several_keys(
+    settings: Settings, host: JwksHost, first: SigningKey
+) -> None:
+    host.publish(first, SigningKey("key-2025", "ES256"))
+    claims = jwt.decode(first.token(), options={"verify_signature": False})
+    token = jwt.encode(claims, first.private, algorithm="RS256")
+    with ThreadedServer(idp_settings(settings, host)) as server:
+        assert "no usable 'kid'" in message(server, token)
 
 
 def test_a_token_for_another_service_of_the_provider_is_refused(
