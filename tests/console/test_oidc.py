@@ -148,6 +148,10 @@ def test_signing_in_with_the_provider_lists_users_and_signs_out(
     listed = server.api.data(USERS, as_=token)["users"]
     assert listed["totalCount"] == 1
     assert listed["edges"] == [{"node": {"email": "rui@example.com"}}]
+    # And the console lists them, with the provider's token.
+    page.reload()
+    expect(page.get_by_role("heading", name="User Management")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("rui@example.com"))).to_be_visible()
     # A reload keeps the session (session storage), and the console still lists users.
     page.reload()
     expect(page.get_by_role("navigation", name="Console")).to_contain_text(ANA)
