@@ -930,6 +930,7 @@ def test_the_whole_wizard_by_keyboard(console: Visit, server: ThreadedServer) ->
     page.keyboard.press("ControlOrMeta+a")
     page.keyboard.type("bob@keys.acme.com")
     page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Edit row 2")).to_be_focused()
     expect(page.get_by_role("button", name="Errors (0)")).to_be_visible()
 
     tab_to(page, next_button)

@@ -12,7 +12,12 @@ import { AccessStep } from "../components/import/AccessStep";
 import { ErrorReportLink } from "../components/import/ErrorReportLink";
 import { Cancelled, CheckingProgress, CreatingProgress, Summary } from "../components/import/Outcome";
 import { ReviewTable } from "../components/import/ReviewTable";
-import { StepHeading, StepIndicator, moveFocusToNextStep } from "../components/import/StepIndicator";
+import {
+  StepHeading,
+  StepIndicator,
+  moveFocusToNextStep,
+  useFocusOnStepChange,
+} from "../components/import/StepIndicator";
 import { TemplateLink, TemplateTip } from "../components/import/TemplateLink";
 import { UploadZone } from "../components/import/UploadZone";
 import { type Batch, type Progress, isFinal, newer } from "../components/import/types";
@@ -142,6 +147,8 @@ function BatchWizard({ batchId }: { batchId: string }) {
   const [, cancel] = useMutation<{ cancelImport: Cancelling }>(cancelMutation);
 
   const reload = () => refetch({ requestPolicy: "network-only" });
+  const atAccess = progress?.status === "IN_REVIEW" && location$.value.query.get("step") === "access";
+  useFocusOnStepChange(`${progress?.status}${atAccess ? ":access" : ""}`);
 
   // The batch moved on (checked, registered): read it again (its access, its counts).
   useEffect(() => {
@@ -172,7 +179,6 @@ function BatchWizard({ batchId }: { batchId: string }) {
   }
 
   const status = progress.status;
-  const atAccess = status === "IN_REVIEW" && location$.value.query.get("step") === "access";
   const here = `/imports/${encodeURIComponent(batch.id)}`;
   const toReview = () => {
     moveFocusToNextStep();

@@ -51,24 +51,32 @@ export function moveFocusToNextStep(): void {
   focusNextHeading = true;
 }
 
-/** A step's heading; it takes the focus when the person moved to its step (or the step
- * before it had the focus), so that keyboards and screen readers start there. */
+/** A step's heading; it takes the focus when the person moved to its step, so that
+ * keyboards and screen readers start there. */
 export function StepHeading({ children, id }: { children: string; id?: string }) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
-    const element = heading.current;
-    if (focusNextHeading) {
-      focusNextHeading = false;
-      element?.focus();
-    }
-    // A step that ends by itself (checked, committed) hands the focus on to the next one.
-    return () => {
-      if (element && document.activeElement === element) focusNextHeading = true;
-    };
+    if (!focusNextHeading) return;
+    focusNextHeading = false;
+    heading.current?.focus();
   }, []);
   return (
     <h2 ref={heading} id={id} tabIndex={-1}>
       {children}
     </h2>
   );
+}
+
+/** When a step ends by itself (the file checked, the users created), the focus, lost with
+ * the step's controls, goes to the heading of the step that follows. */
+export function useFocusOnStepChange(view: string): void {
+  const previous = useRef<string | null>(null);
+  useEffect(() => {
+    const before = previous.current;
+    previous.current = view;
+    if (before === null || before === view) return;
+    const active = document.activeElement;
+    const lost = !active || active === document.body || active.matches("main h1");
+    if (lost) document.querySelector<HTMLElement>(".wizard-step h2")?.focus();
+  }, [view]);
 }
