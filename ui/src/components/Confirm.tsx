@@ -6,6 +6,8 @@ import { useEffect, useRef } from "preact/hooks";
 type Props = {
   title: string;
   confirmLabel: string;
+  /** The button that leaves things as they are ("Cancel" unless told). */
+  cancelLabel?: string;
   children?: ComponentChildren;
   danger?: boolean;
   busy?: boolean;
@@ -13,7 +15,7 @@ type Props = {
   onCancel: () => void;
 };
 
-export function Confirm({ title, confirmLabel, children, danger, busy, onConfirm, onCancel }: Props) {
+export function Confirm({ title, confirmLabel, cancelLabel = "Cancel", children, danger, busy, onConfirm, onCancel }: Props) {
   const dialog = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const element = dialog.current;
@@ -34,7 +36,7 @@ export function Confirm({ title, confirmLabel, children, danger, busy, onConfirm
       <div class="confirm-body">{children}</div>
       <div class="actions">
         <button type="button" onClick={onCancel}>
-          Cancel
+          {cancelLabel}
         </button>
         <button type="button" class={danger ? "danger" : "primary"} disabled={busy} onClick={onConfirm}>
           {confirmLabel}

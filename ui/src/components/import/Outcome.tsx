@@ -1,0 +1,164 @@
+// The batch's progress as the importProgress subscription reports it: the checking of a
+// large file (VALIDATING), the registering of the users (COMMITTING), then the summary.
+import { useQuery } from "@urql/preact";
+import { useState } from "preact/hooks";
+import { Link } from "../../router";
+import { describeError } from "../Problem";
+import { formatNumber, plural } from "../format";
+import rowsQuery from "../../operations/import/ImportRows.graphql?raw";
+import { ErrorReportLink } from "./ErrorReportLink";
+import { COLUMNS, type Batch, type Connection, type Progress, type Row } from "./types";
+
+export function CheckingProgress({ progress }: { progress: Progress }) {
+  return (
+    <div class="live-progress">
+      <p>
+        The file is large, so its rows are checked in the background. You may leave this page: this import's address
+        brings you back to it.
+      </p>
+      <progress aria-label="Rows checked" max={Math.max(progress.total, 1)} value={progress.validated} />
+      <p class="progress-counts" aria-live="polite">
+        {formatNumber(progress.validated)} of {plural(progress.total, "row")} checked
+        {progress.invalid > 0 && <>, {plural(progress.invalid, "row")} with errors so far</>}.
+      </p>
+    </div>
+  );
+}
+
+export function CreatingProgress({ progress }: { progress: Progress }) {
+  return (
+    <div class="live-progress">
+      <p>The users are being registered; each gets an invitation at their access email.</p>
+      <progress aria-label="Users created" max={Math.max(progress.valid, 1)} value={progress.processed} />
+      <p class="progress-counts" aria-live="polite">
+        {formatNumber(progress.processed)} of {plural(progress.valid, "row")} processed:{" "}
+        <span class="created-count">{formatNumber(progress.created)} created</span>,{" "}
+        <span class="failed-count">{formatNumber(progress.failed)} failed</span>.
+      </p>
+    </div>
+  );
+}
+
+export function Summary({ batch, progress }: { batch: Batch; progress: Progress }) {
+  return (
+    <div class="summary">
+      <p class="success" role="status">
+        The import is complete: {plural(progress.created, "user")} created. Each got an invitation at their access
+        email and stays Pending until they accept it.
+      </p>
+      <dl class="counts">
+        <div>
+          <dt>Created</dt>
+          <dd>{formatNumber(progress.created)}</dd>
+        </div>
+        <div>
+          <dt>Failed</dt>
+          <dd>{formatNumber(progress.failed)}</dd>
+        </div>
+        <div>
+          <dt>Excluded</dt>
+          <dd>{formatNumber(progress.excluded)}</dd>
+        </div>
+      </dl>
+      {progress.failed > 0 && <Failures batchId={batch.id} />}
+      <div class="actions">
+        {progress.failed > 0 && <ErrorReportLink url={batch.errorReportUrl} batchId={batch.id} />}
+        <Link href="/users" class="button primary">
+          Go to User Management
+        </Link>
+        <Link href="/imports/new" class="button">
+          Import another file
+        </Link>
+      </div>
+    </div>
+  );
+}
+
+/** The rows whose registration failed at commit time, with why. */
+function Failures({ batchId }: { batchId: string }) {
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const [{ data, error, fetching }] = useQuery<{ importBatch: { rows: Connection<Row> } | null }>({
+    query: rowsQuery,
+    variables: { id: batchId, status: ["FAILED"], first: 100, after: cursors[cursors.length - 1] },
+  });
+  const connection = data?.importBatch?.rows;
+  return (
+    <section class="failures" aria-labelledby="failures-heading">
+      <h3 id="failures-heading">Rows that could not be registered</h3>
+      {error && (
+        <p class="problem" role="alert">
+          {describeError(error)}
+        </p>
+      )}
+      {connection && (
+        <div class="table-scroll">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Row</th>
+                {COLUMNS.map((c) => (
+                  <th key={c.field} scope="col">
+                    {c.label}
+                  </th>
+                ))}
+                <th scope="col">What went wrong</th>
+              </tr>
+            </thead>
+            <tbody>
+              {connection.edges.map(({ node }) => (
+                <tr key={node.rowNumber}>
+                  <th scope="row">{node.rowNumber}</th>
+                  {COLUMNS.map((c) => (
+                    <td key={c.field}>{node[c.field] ?? ""}</td>
+                  ))}
+                  <td>
+                    <ul class="failure-reasons">
+                      {node.errors.map((e, index) => (
+                        <li key={index}>{e.message}</li>
+                      ))}
+                    </ul>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {connection && (connection.pageInfo.hasNextPage || cursors.length > 1) && (
+        <nav class="pager" aria-label="Pages of failed rows">
+          <button type="button" disabled={cursors.length === 1 || fetching} onClick={() => setCursors(cursors.slice(0, -1))}>
+            Previous page
+          </button>
+          <button
+            type="button"
+            disabled={!connection.pageInfo.hasNextPage || fetching}
+            onClick={() => setCursors([...cursors, connection.pageInfo.endCursor])}
+          >
+            Next page
+          </button>
+        </nav>
+      )}
+    </section>
+  );
+}
+
+export function Cancelled({ progress }: { progress: Progress }) {
+  return (
+    <div class="summary">
+      <p class="notice" role="status">
+        This import was cancelled
+        {progress.created > 0
+          ? `: ${plural(progress.created, "user")} had been created before and stay${progress.created === 1 ? "s" : ""}; no other row of the file will be registered.`
+          : ": nobody from its file was registered."}
+      </p>
+      <div class="actions">
+        <Link href="/imports/new" class="button primary">
+          Import another file
+        </Link>
+        <Link href="/users" class="button">
+          Go to User Management
+        </Link>
+      </div>
+    </div>
+  );
+}
