@@ -518,6 +518,7 @@ def test_a_row_is_edited_in_place_enter_saves_and_esc_cancels(
 
     # Enter saves.
     page.get_by_role("button", name="Edit row 3").click()
+    expect(page.get_by_role("textbox", name="First name, row 3")).to_be_focused()
     email.fill("bob@edit.acme.com")
     email.press("Enter")
     expect(page.get_by_role("status").filter(has_text="Row 3 saved")).to_have_text(

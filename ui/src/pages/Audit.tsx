@@ -20,6 +20,7 @@ import statusChangedSubscription from "../operations/audit/statusChanged.graphql
 import statusChangesQuery from "../operations/audit/statusChanges.graphql?raw";
 import { location$, setQuery } from "../router";
 import "./Audit.css";
+import { Pager } from "../components/Pager";
 
 const PAGE_SIZE = 50;
 
@@ -255,23 +256,15 @@ function Feed({ from, to }: { from: string | null; to: string | null }) {
         </>
       )}
       {(pageNumber > 1 || pageInfo?.hasNextPage) && (
-        <nav class="pager" aria-label="Pages of changes">
-          <button
-            type="button"
-            disabled={pageNumber === 1}
-            onClick={() => goTo(previous[previous.length - 1] ?? null, previous.slice(0, -1))}
-          >
-            Previous page
-          </button>
-          <span class="pager-where">Page {formatNumber(pageNumber)}</span>
-          <button
-            type="button"
-            disabled={!pageInfo?.hasNextPage}
-            onClick={() => pageInfo?.endCursor && goTo(pageInfo.endCursor, [...previous, after])}
-          >
-            Next page
-          </button>
-        </nav>
+        <Pager
+          label="Pages of changes"
+          hasPrevious={pageNumber > 1}
+          hasNext={Boolean(pageInfo?.hasNextPage && pageInfo.endCursor)}
+          onPrevious={() => goTo(previous[previous.length - 1] ?? null, previous.slice(0, -1))}
+          onNext={() => pageInfo?.endCursor && goTo(pageInfo.endCursor, [...previous, after])}
+        >
+          Page {formatNumber(pageNumber)}
+        </Pager>
       )}
     </section>
   );

@@ -8,6 +8,7 @@ import { formatDateTime, formatNumber, plural } from "../components/format";
 import importBatchesQuery from "../operations/batches/importBatches.graphql?raw";
 import { Link } from "../router";
 import "./Imports.css";
+import { Pager } from "../components/Pager";
 
 const PAGE_SIZE = 20;
 /** While a batch is being checked or committed, its row is refreshed this often. */
@@ -122,23 +123,15 @@ export function ImportsPage(_props: { id?: string }) {
         </table>
       )}
       {(pageNumber > 1 || pageInfo?.hasNextPage) && (
-        <nav class="pager" aria-label="Pages of imports">
-          <button
-            type="button"
-            disabled={pageNumber === 1}
-            onClick={() => goTo(previous[previous.length - 1] ?? null, previous.slice(0, -1))}
-          >
-            Previous page
-          </button>
-          <span class="pager-where">Page {formatNumber(pageNumber)}</span>
-          <button
-            type="button"
-            disabled={!pageInfo?.hasNextPage}
-            onClick={() => pageInfo?.endCursor && goTo(pageInfo.endCursor, [...previous, after])}
-          >
-            Next page
-          </button>
-        </nav>
+        <Pager
+          label="Pages of imports"
+          hasPrevious={pageNumber > 1}
+          hasNext={Boolean(pageInfo?.hasNextPage && pageInfo.endCursor)}
+          onPrevious={() => goTo(previous[previous.length - 1] ?? null, previous.slice(0, -1))}
+          onNext={() => pageInfo?.endCursor && goTo(pageInfo.endCursor, [...previous, after])}
+        >
+          Page {formatNumber(pageNumber)}
+        </Pager>
       )}
     </section>
   );

@@ -12,6 +12,7 @@ import { Moment } from "../components/users/Moment";
 import usersQuery from "../operations/users/users.graphql?raw";
 import { Link, location$, setQuery } from "../router";
 import "./Users.css";
+import { Pager } from "../components/Pager";
 
 type SortField = "CREATED_AT" | "NAME" | "EMAIL" | "USERNAME" | "STATUS";
 type Direction = "ASC" | "DESC";
@@ -349,23 +350,19 @@ function Results(props: ResultsProps) {
 
       {totalCount > 0 && (
       <div class="users-pager">
-        <nav aria-label="Pages" class="pager">
-          <button
-            type="button"
-            aria-disabled={page.before.length === 0 ? "true" : undefined}
-            onClick={goPrevious}
-          >
-            Previous
-          </button>
-          <span class="pager-position">
-            Page {formatNumber(pageNumber)}
-            {edges.length > 0 &&
-              ` · ${formatNumber(firstRow)}–${formatNumber(lastRow)} of ${formatNumber(totalCount)}`}
-          </span>
-          <button type="button" aria-disabled={pageInfo.hasNextPage ? undefined : "true"} onClick={goNext}>
-            Next
-          </button>
-        </nav>
+        <Pager
+          label="Pages"
+          previousLabel="Previous"
+          nextLabel="Next"
+          hasPrevious={page.before.length > 0}
+          hasNext={pageInfo.hasNextPage}
+          onPrevious={goPrevious}
+          onNext={goNext}
+        >
+          Page {formatNumber(pageNumber)}
+          {edges.length > 0 &&
+            ` · ${formatNumber(firstRow)}–${formatNumber(lastRow)} of ${formatNumber(totalCount)}`}
+        </Pager>
         <div class="page-size">
           <label for="page-size">Rows per page</label>
           <select

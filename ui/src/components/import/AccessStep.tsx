@@ -16,6 +16,7 @@ import rowAccessQuery from "../../operations/import/ImportRowAccess.graphql?raw"
 import mirroredUserQuery from "../../operations/import/MirroredUser.graphql?raw";
 import setAccessMutation from "../../operations/import/SetImportAccess.graphql?raw";
 import type { AccessMode, Batch, Connection, Group, Progress } from "./types";
+import { Pager } from "../Pager";
 
 type Outcome = { __typename: string; code?: string; message?: string };
 type MirrorUser = {
@@ -430,21 +431,16 @@ function CustomizeTable(props: {
       </div>
       {connection && rows.length === 0 && <p class="empty">No row is valid yet.</p>}
       {connection && (connection.pageInfo.hasNextPage || cursors.length > 1) && (
-        <nav class="pager" aria-label="Pages of new users">
-          <button type="button" disabled={cursors.length === 1 || fetching} onClick={() => setCursors(cursors.slice(0, -1))}>
-            Previous page
-          </button>
-          <span class="page-range">
-            Rows {formatNumber(first)}–{formatNumber(first + rows.length - 1)} of {formatNumber(connection.totalCount)}
-          </span>
-          <button
-            type="button"
-            disabled={!connection.pageInfo.hasNextPage || fetching}
-            onClick={() => setCursors([...cursors, connection.pageInfo.endCursor])}
-          >
-            Next page
-          </button>
-        </nav>
+        <Pager
+          label="Pages of new users"
+          hasPrevious={cursors.length > 1}
+          hasNext={connection.pageInfo.hasNextPage}
+          busy={fetching}
+          onPrevious={() => setCursors(cursors.slice(0, -1))}
+          onNext={() => setCursors([...cursors, connection.pageInfo.endCursor])}
+        >
+          Rows {formatNumber(first)}–{formatNumber(first + rows.length - 1)} of {formatNumber(connection.totalCount)}
+        </Pager>
       )}
     </div>
   );

@@ -8,6 +8,7 @@ import { formatNumber, plural } from "../format";
 import rowsQuery from "../../operations/import/ImportRows.graphql?raw";
 import { ErrorReportLink } from "./ErrorReportLink";
 import { COLUMNS, type Batch, type Connection, type Progress, type Row } from "./types";
+import { Pager } from "../Pager";
 
 export function CheckingProgress({ progress }: { progress: Progress }) {
   return (
@@ -125,18 +126,14 @@ function Failures({ batchId }: { batchId: string }) {
         </div>
       )}
       {connection && (connection.pageInfo.hasNextPage || cursors.length > 1) && (
-        <nav class="pager" aria-label="Pages of failed rows">
-          <button type="button" disabled={cursors.length === 1 || fetching} onClick={() => setCursors(cursors.slice(0, -1))}>
-            Previous page
-          </button>
-          <button
-            type="button"
-            disabled={!connection.pageInfo.hasNextPage || fetching}
-            onClick={() => setCursors([...cursors, connection.pageInfo.endCursor])}
-          >
-            Next page
-          </button>
-        </nav>
+        <Pager
+          label="Pages of failed rows"
+          hasPrevious={cursors.length > 1}
+          hasNext={connection.pageInfo.hasNextPage}
+          busy={fetching}
+          onPrevious={() => setCursors(cursors.slice(0, -1))}
+          onNext={() => setCursors([...cursors, connection.pageInfo.endCursor])}
+        />
       )}
     </section>
   );

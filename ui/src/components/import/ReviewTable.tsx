@@ -2,7 +2,7 @@
 // faulty cell; filters All / Errors / Excluded with their counts; a row edited in place
 // (Enter saves, Esc cancels); rows selected and excluded or included again.
 import { useMutation, useQuery } from "@urql/preact";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { describeError } from "../Problem";
 import { formatNumber, plural } from "../format";
 import excludeMutation from "../../operations/import/ExcludeImportRows.graphql?raw";
@@ -11,6 +11,7 @@ import rowsQuery from "../../operations/import/ImportRows.graphql?raw";
 import updateMutation from "../../operations/import/UpdateImportRow.graphql?raw";
 import { ErrorIcon } from "./ErrorIcon";
 import { COLUMNS, type Connection, type Progress, ROW_STATUS_LABELS, type Row, type RowField } from "./types";
+import { Pager } from "../Pager";
 
 export const PAGE_SIZE = 100;
 
@@ -308,27 +309,18 @@ export function ReviewTable({ batchId, filename, progress, onChanged }: Props) {
       </div>
       {connection && rows.length === 0 && <p class="empty">{filterInfo.empty}</p>}
       {connection && (
-        <nav class="pager" aria-label="Pages of rows">
-          <button
-            type="button"
-            disabled={cursors.length === 1 || fetching}
-            onClick={() => setCursors(cursors.slice(0, -1))}
-          >
-            Previous page
-          </button>
-          <span class="page-range">
-            {rows.length > 0
-              ? `Rows ${formatNumber(first)}–${formatNumber(first + rows.length - 1)} of ${formatNumber(connection.totalCount)}`
-              : `${formatNumber(connection.totalCount)} rows`}
-          </span>
-          <button
-            type="button"
-            disabled={!connection.pageInfo.hasNextPage || fetching}
-            onClick={() => setCursors([...cursors, connection.pageInfo.endCursor])}
-          >
-            Next page
-          </button>
-        </nav>
+        <Pager
+          label="Pages of rows"
+          hasPrevious={cursors.length > 1}
+          hasNext={connection.pageInfo.hasNextPage}
+          busy={fetching}
+          onPrevious={() => setCursors(cursors.slice(0, -1))}
+          onNext={() => setCursors([...cursors, connection.pageInfo.endCursor])}
+        >
+          {rows.length > 0
+            ? `Rows ${formatNumber(first)}–${formatNumber(first + rows.length - 1)} of ${formatNumber(connection.totalCount)}`
+            : `${formatNumber(connection.totalCount)} rows`}
+        </Pager>
       )}
     </div>
   );
@@ -365,7 +357,8 @@ type EditedRowProps = {
 /** A row in place as inputs: Enter saves it, Esc cancels. */
 function EditedRow({ row, draft, busy, selected, onSelect, onChange, onSave, onCancel }: EditedRowProps) {
   const firstInput = useRef<HTMLInputElement>(null);
-  useEffect(() => {
+  // Before the row is painted: focus must not jump away from a field already typed in.
+  useLayoutEffect(() => {
     firstInput.current?.focus();
     firstInput.current?.select();
   }, []);
