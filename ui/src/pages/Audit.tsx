@@ -20,7 +20,7 @@ import statusChangedSubscription from "../operations/audit/statusChanged.graphql
 import statusChangesQuery from "../operations/audit/statusChanges.graphql?raw";
 import { location$, setQuery } from "../router";
 import "./Audit.css";
-import { Pager } from "../components/Pager";
+import { Pager, useCursors } from "../components/Pager";
 
 const PAGE_SIZE = 50;
 
@@ -203,12 +203,11 @@ function RangeForm({ from, to, onApply }: { from: string | null; to: string | nu
 
 function Feed({ from, to }: { from: string | null; to: string | null }) {
   const client = useClient();
-  const [previous, setPrevious] = useState<(string | null)[]>([]);
-  const [after, setAfter] = useState<string | null>(null);
+  const pages = useCursors();
   const until = to ? exclusiveEnd(to) : null;
   const [{ data, error, fetching }] = useQuery<Data>({
     query: statusChangesQuery,
-    variables: { since: from, until: until ? until.toISOString() : null, first: PAGE_SIZE, after },
+    variables: { since: from, until: until ? until.toISOString() : null, first: PAGE_SIZE, after: pages.after },
   });
   const changes = data?.statusChanges.edges.map((edge) => edge.node) ?? [];
   const pageInfo = data?.statusChanges.pageInfo;
@@ -216,11 +215,10 @@ function Feed({ from, to }: { from: string | null; to: string | null }) {
     if (changes.length > 0) loadUserNames(client, changes.map((c) => c.userId));
   }, [data]);
 
-  const pageNumber = previous.length + 1;
+  const pageNumber = pages.pageNumber;
   const first = (pageNumber - 1) * PAGE_SIZE + 1;
-  const goTo = (cursor: string | null, stack: (string | null)[]) => {
-    setPrevious(stack);
-    setAfter(cursor);
+  const moved = (move: () => void) => () => {
+    move();
     document.getElementById("feed-title")?.focus();
   };
   const ranged = Boolean(from || to);
@@ -260,8 +258,8 @@ function Feed({ from, to }: { from: string | null; to: string | null }) {
           label="Pages of changes"
           hasPrevious={pageNumber > 1}
           hasNext={Boolean(pageInfo?.hasNextPage && pageInfo.endCursor)}
-          onPrevious={() => goTo(previous[previous.length - 1] ?? null, previous.slice(0, -1))}
-          onNext={() => pageInfo?.endCursor && goTo(pageInfo.endCursor, [...previous, after])}
+          onPrevious={moved(pages.previous)}
+          onNext={moved(() => pages.next(pageInfo?.endCursor))}
         >
           Page {formatNumber(pageNumber)}
         </Pager>

@@ -1,28 +1,22 @@
 // Imports: the import batches, newest first, each a link back into its batch (the wizard
 // resumes at the batch's state), and the "Import Users" button.
 import { useQuery } from "@urql/preact";
-import { useEffect, useState } from "preact/hooks";
-import { ImportStatusBadge, type ImportStatus } from "../components/batches/ImportStatusBadge";
+import { useEffect } from "preact/hooks";
+import { ImportStatusBadge } from "../components/batches/ImportStatusBadge";
+import type { ImportStatus, Progress as BatchProgress } from "../components/import/types";
 import { ProblemMessage } from "../components/Problem";
 import { formatDateTime, formatNumber, plural } from "../components/format";
 import importBatchesQuery from "../operations/batches/importBatches.graphql?raw";
 import { Link } from "../router";
 import "./Imports.css";
-import { Pager } from "../components/Pager";
+import { Pager, useCursors } from "../components/Pager";
 
 const PAGE_SIZE = 20;
 /** While a batch is being checked or committed, its row is refreshed this often. */
 const REFRESH_MS = 3000;
 
-type Progress = {
-  total: number;
-  valid: number;
-  invalid: number;
-  excluded: number;
-  processed: number;
-  created: number;
-  failed: number;
-};
+/** The counts this list asks for (importBatches.graphql). */
+type Progress = Omit<BatchProgress, "batchId" | "status" | "validated">;
 type Batch = {
   id: string;
   filename: string;
@@ -39,12 +33,10 @@ type Data = {
 };
 
 export function ImportsPage(_props: { id?: string }) {
-  // Keyset paging: the cursors of the pages before this one, and this one's.
-  const [previous, setPrevious] = useState<(string | null)[]>([]);
-  const [after, setAfter] = useState<string | null>(null);
+  const pages = useCursors();
   const [{ data, error, fetching }, refresh] = useQuery<Data>({
     query: importBatchesQuery,
-    variables: { first: PAGE_SIZE, after },
+    variables: { first: PAGE_SIZE, after: pages.after },
   });
   const batches = data?.importBatches.edges.map((edge) => edge.node) ?? [];
   const pageInfo = data?.importBatches.pageInfo;
@@ -55,10 +47,9 @@ export function ImportsPage(_props: { id?: string }) {
     return () => clearInterval(timer);
   }, [working, refresh]);
 
-  const pageNumber = previous.length + 1;
-  const goTo = (cursor: string | null, stack: (string | null)[]) => {
-    setPrevious(stack);
-    setAfter(cursor);
+  const pageNumber = pages.pageNumber;
+  const moved = (move: () => void) => () => {
+    move();
     document.querySelector<HTMLElement>("main h1")?.focus();
   };
 
@@ -127,8 +118,8 @@ export function ImportsPage(_props: { id?: string }) {
           label="Pages of imports"
           hasPrevious={pageNumber > 1}
           hasNext={Boolean(pageInfo?.hasNextPage && pageInfo.endCursor)}
-          onPrevious={() => goTo(previous[previous.length - 1] ?? null, previous.slice(0, -1))}
-          onNext={() => pageInfo?.endCursor && goTo(pageInfo.endCursor, [...previous, after])}
+          onPrevious={moved(pages.previous)}
+          onNext={moved(() => pages.next(pageInfo?.endCursor))}
         >
           Page {formatNumber(pageNumber)}
         </Pager>

@@ -7,6 +7,7 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type UserStatus, can, useCaller } from "../caller";
 import { errorCodes } from "../client";
+import type { StatusChange } from "../components/audit/ChangesTable";
 import { Confirm } from "../components/Confirm";
 import { ProblemMessage, type ProblemShape, isProblem } from "../components/Problem";
 import { StatusBadge, statusLabel } from "../components/StatusBadge";
@@ -53,15 +54,8 @@ type User = {
   invitation: Invitation | null;
   access: { permissions: string[]; effectivePermissions: string[]; groups: GroupRef[] };
 };
-type Change = {
-  from: UserStatus | null;
-  to: UserStatus;
-  at: string;
-  actor: string;
-  source: string;
-  reason: string | null;
-  version: number;
-};
+/** A change of this user's history (the feed's change, without the user's id). */
+type Change = Omit<StatusChange, "userId">;
 type Outcome = { __typename: "User"; id: string; status: UserStatus } | (ProblemShape & { __typename: string });
 
 export function UserPage({ id }: { id: string }) {

@@ -12,7 +12,7 @@ import { Moment } from "../components/users/Moment";
 import usersQuery from "../operations/users/users.graphql?raw";
 import { Link, location$, setQuery } from "../router";
 import "./Users.css";
-import { Pager } from "../components/Pager";
+import { type Cursors, Pager, useCursors } from "../components/Pager";
 
 type SortField = "CREATED_AT" | "NAME" | "EMAIL" | "USERNAME" | "STATUS";
 type Direction = "ASC" | "DESC";
@@ -66,8 +66,6 @@ function listOptions(query: URLSearchParams, known: UserStatus[]) {
   return { search, statuses, field, direction, size };
 }
 
-type Paging = { key: string; before: (string | null)[]; after: string | null };
-
 export function UsersPage() {
   const caller = useCaller();
   const mayImport = can(caller, "import");
@@ -101,11 +99,8 @@ export function UsersPage() {
     }
   }, [search]);
 
-  // Keyset paging: the cursors of the pages before this one, for Previous. A new search,
-  // filter, order or page size starts again at the first page.
-  const key = JSON.stringify([search, statuses, field, direction, size]);
-  const [paging, setPaging] = useState<Paging>({ key, before: [], after: null });
-  const page: Paging = paging.key === key ? paging : { key, before: [], after: null };
+  // Keyset paging: a new search, filter, order or page size starts again at the first page.
+  const pages = useCursors(JSON.stringify([search, statuses, field, direction, size]));
 
   const [result] = useQuery<UserList>({
     query: usersQuery,
@@ -113,7 +108,7 @@ export function UsersPage() {
       search: search || null,
       status: statuses.length ? statuses : null,
       first: size,
-      after: page.after,
+      after: pages.after,
       sort: { field, direction },
     },
   });
@@ -159,7 +154,7 @@ export function UsersPage() {
     );
   }
 
-  if (data && data.users.totalCount === 0 && !filtered && page.after === null) {
+  if (data && data.users.totalCount === 0 && !filtered && pages.after === null) {
     return (
       <section class="users">
         {header}
@@ -236,11 +231,11 @@ export function UsersPage() {
           field={field}
           direction={direction}
           size={size}
-          page={page}
+          pages={pages}
           busy={result.fetching || result.stale}
+          fresh={fresh}
           onSort={sortBy}
           onClear={clearAll}
-          onPage={(next) => fresh && setPaging(next)}
         />
       ) : (
         <ProblemMessage error={result.error} />
@@ -257,28 +252,23 @@ type ResultsProps = {
   field: SortField;
   direction: Direction;
   size: number;
-  page: Paging;
+  pages: Cursors;
   busy: boolean;
+  /** The results shown are those asked for: only then can they be paged from. */
+  fresh: boolean;
   onSort: (field: SortField) => void;
   onClear: () => void;
-  onPage: (next: Paging) => void;
 };
 
 /** The count, the table (or the "no users match" state) and the pager. */
 function Results(props: ResultsProps) {
-  const { data, filtered, search, statuses, field, direction, size, page, busy } = props;
+  const { data, filtered, search, statuses, field, direction, size, pages, busy, fresh } = props;
   const { totalCount, pageInfo, edges } = data.users;
-  const pageNumber = page.before.length + 1;
-  const firstRow = page.before.length * size + 1;
-  const lastRow = page.before.length * size + edges.length;
-  const goNext = () => {
-    if (!pageInfo.hasNextPage || !pageInfo.endCursor) return;
-    props.onPage({ key: page.key, before: [...page.before, page.after], after: pageInfo.endCursor });
-  };
-  const goPrevious = () => {
-    if (page.before.length === 0) return;
-    props.onPage({ key: page.key, before: page.before.slice(0, -1), after: page.before[page.before.length - 1] });
-  };
+  const pageNumber = pages.pageNumber;
+  const firstRow = (pageNumber - 1) * size + 1;
+  const lastRow = (pageNumber - 1) * size + edges.length;
+  const goNext = () => fresh && pageInfo.hasNextPage && pages.next(pageInfo.endCursor);
+  const goPrevious = () => fresh && pages.previous();
   return (
     <>
       <p class="users-count" role="status">
@@ -354,7 +344,7 @@ function Results(props: ResultsProps) {
           label="Pages"
           previousLabel="Previous"
           nextLabel="Next"
-          hasPrevious={page.before.length > 0}
+          hasPrevious={pages.hasPrevious}
           hasNext={pageInfo.hasNextPage}
           onPrevious={goPrevious}
           onNext={goNext}

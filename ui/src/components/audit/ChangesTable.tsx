@@ -3,6 +3,7 @@
 import type { UserStatus } from "../../caller";
 import { Link } from "../../router";
 import { StatusBadge } from "../StatusBadge";
+import { SOURCE_NAMES } from "../users/lifecycle";
 import { userNames } from "./userNames";
 
 export type StatusChange = {
@@ -14,15 +15,6 @@ export type StatusChange = {
   actor: string;
   source: string;
   reason: string | null;
-};
-
-export const SOURCE_LABELS: Record<string, string> = {
-  REGISTRATION: "Registration",
-  IMPORT: "Import",
-  INVITATION: "Invitation",
-  ADMINISTRATOR: "Administrator",
-  EXPIRY: "Expiry",
-  LEGACY_MIGRATION: "Legacy migration",
 };
 
 const moment = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
@@ -72,7 +64,7 @@ export function ChangesTable({ changes, caption }: { changes: StatusChange[]; ca
                 <span class="visually-hidden"> to </span>
                 <StatusBadge status={change.to} />
               </td>
-              <td>{SOURCE_LABELS[change.source] ?? change.source}</td>
+              <td>{SOURCE_NAMES[change.source] ?? change.source}</td>
               <td class="actor">{change.actor}</td>
               <td class="reason">{change.reason ?? <span class="none">—</span>}</td>
             </tr>

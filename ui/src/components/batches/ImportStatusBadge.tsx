@@ -1,6 +1,6 @@
 // An import batch's status as a badge, with what it means as its tooltip.
 import "./ImportStatusBadge.css";
-export type ImportStatus = "VALIDATING" | "IN_REVIEW" | "COMMITTING" | "COMPLETED" | "CANCELLED";
+import type { ImportStatus } from "../import/types";
 
 const LABELS: Record<ImportStatus, string> = {
   VALIDATING: "Validating",

@@ -16,7 +16,7 @@ import rowAccessQuery from "../../operations/import/ImportRowAccess.graphql?raw"
 import mirroredUserQuery from "../../operations/import/MirroredUser.graphql?raw";
 import setAccessMutation from "../../operations/import/SetImportAccess.graphql?raw";
 import type { AccessMode, Batch, Connection, Group, Progress } from "./types";
-import { Pager } from "../Pager";
+import { Pager, useCursors } from "../Pager";
 
 type Outcome = { __typename: string; code?: string; message?: string };
 type MirrorUser = {
@@ -347,18 +347,17 @@ function CustomizeTable(props: {
   onChange: (choices: Map<number, RowChoice>) => void;
 }) {
   const { batchId, groups, choices, onChange } = props;
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const after = cursors[cursors.length - 1];
+  const pages = useCursors();
   const [{ data, fetching, error }] = useQuery<{ importBatch: { rows: Connection<AccessRow> } | null }>({
     query: rowAccessQuery,
-    variables: { id: batchId, first: CUSTOM_PAGE, after },
+    variables: { id: batchId, first: CUSTOM_PAGE, after: pages.after },
     requestPolicy: "network-only",
   });
   const connection = data?.importBatch?.rows;
   const rows = connection?.edges.map((e) => e.node) ?? [];
   const choiceOf = (row: AccessRow): RowChoice => choices.get(row.rowNumber) ?? baseline(row);
   const set = (row: AccessRow, choice: RowChoice) => onChange(new Map(choices).set(row.rowNumber, choice));
-  const first = (cursors.length - 1) * CUSTOM_PAGE + 1;
+  const first = (pages.pageNumber - 1) * CUSTOM_PAGE + 1;
 
   return (
     <div class="access-panel">
@@ -430,14 +429,14 @@ function CustomizeTable(props: {
         </table>
       </div>
       {connection && rows.length === 0 && <p class="empty">No row is valid yet.</p>}
-      {connection && (connection.pageInfo.hasNextPage || cursors.length > 1) && (
+      {connection && (connection.pageInfo.hasNextPage || pages.hasPrevious) && (
         <Pager
           label="Pages of new users"
-          hasPrevious={cursors.length > 1}
+          hasPrevious={pages.hasPrevious}
           hasNext={connection.pageInfo.hasNextPage}
           busy={fetching}
-          onPrevious={() => setCursors(cursors.slice(0, -1))}
-          onNext={() => setCursors([...cursors, connection.pageInfo.endCursor])}
+          onPrevious={pages.previous}
+          onNext={() => pages.next(connection.pageInfo.endCursor)}
         >
           Rows {formatNumber(first)}–{formatNumber(first + rows.length - 1)} of {formatNumber(connection.totalCount)}
         </Pager>

@@ -1,14 +1,13 @@
 // The batch's progress as the importProgress subscription reports it: the checking of a
 // large file (VALIDATING), the registering of the users (COMMITTING), then the summary.
 import { useQuery } from "@urql/preact";
-import { useState } from "preact/hooks";
 import { Link } from "../../router";
 import { describeError } from "../Problem";
 import { formatNumber, plural } from "../format";
 import rowsQuery from "../../operations/import/ImportRows.graphql?raw";
 import { ErrorReportLink } from "./ErrorReportLink";
 import { COLUMNS, type Batch, type Connection, type Progress, type Row } from "./types";
-import { Pager } from "../Pager";
+import { Pager, useCursors } from "../Pager";
 
 export function CheckingProgress({ progress }: { progress: Progress }) {
   return (
@@ -77,10 +76,10 @@ export function Summary({ batch, progress }: { batch: Batch; progress: Progress 
 
 /** The rows whose registration failed at commit time, with why. */
 function Failures({ batchId }: { batchId: string }) {
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const pages = useCursors();
   const [{ data, error, fetching }] = useQuery<{ importBatch: { rows: Connection<Row> } | null }>({
     query: rowsQuery,
-    variables: { id: batchId, status: ["FAILED"], first: 100, after: cursors[cursors.length - 1] },
+    variables: { id: batchId, status: ["FAILED"], first: 100, after: pages.after },
   });
   const connection = data?.importBatch?.rows;
   return (
@@ -125,14 +124,14 @@ function Failures({ batchId }: { batchId: string }) {
           </table>
         </div>
       )}
-      {connection && (connection.pageInfo.hasNextPage || cursors.length > 1) && (
+      {connection && (connection.pageInfo.hasNextPage || pages.hasPrevious) && (
         <Pager
           label="Pages of failed rows"
-          hasPrevious={cursors.length > 1}
+          hasPrevious={pages.hasPrevious}
           hasNext={connection.pageInfo.hasNextPage}
           busy={fetching}
-          onPrevious={() => setCursors(cursors.slice(0, -1))}
-          onNext={() => setCursors([...cursors, connection.pageInfo.endCursor])}
+          onPrevious={pages.previous}
+          onNext={() => pages.next(connection.pageInfo.endCursor)}
         />
       )}
     </section>

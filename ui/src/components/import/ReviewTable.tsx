@@ -11,7 +11,7 @@ import rowsQuery from "../../operations/import/ImportRows.graphql?raw";
 import updateMutation from "../../operations/import/UpdateImportRow.graphql?raw";
 import { ErrorIcon } from "./ErrorIcon";
 import { COLUMNS, type Connection, type Progress, ROW_STATUS_LABELS, type Row, type RowField } from "./types";
-import { Pager } from "../Pager";
+import { Pager, useCursors } from "../Pager";
 
 export const PAGE_SIZE = 100;
 
@@ -29,8 +29,8 @@ type Props = { batchId: string; filename: string; progress: Progress; onChanged:
 
 export function ReviewTable({ batchId, filename, progress, onChanged }: Props) {
   const [filter, setFilter] = useState<Filter>("ALL");
-  // Keyset paging: the `after` cursor of each page shown so far (null for the first).
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  // Keyset paging: choosing a filter starts again at the first page.
+  const pages = useCursors();
   const [selected, setSelected] = useState<Set<number>>(new Set());
   const [draft, setDraft] = useState<Draft | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -38,10 +38,9 @@ export function ReviewTable({ batchId, filename, progress, onChanged }: Props) {
   const [busy, setBusy] = useState(false);
   const focusAfter = useRef<string | null>(null);
 
-  const after = cursors[cursors.length - 1];
   const [{ data, error, fetching }, refetch] = useQuery<{ importBatch: { rows: Connection<Row> } | null }>({
     query: rowsQuery,
-    variables: { id: batchId, status: filter === "ALL" ? null : [filter], first: PAGE_SIZE, after },
+    variables: { id: batchId, status: filter === "ALL" ? null : [filter], first: PAGE_SIZE, after: pages.after },
     requestPolicy: "cache-and-network",
   });
   const [, update] = useMutation<{ updateImportRow: Outcome & Partial<Row> }>(updateMutation);
@@ -76,7 +75,7 @@ export function ReviewTable({ batchId, filename, progress, onChanged }: Props) {
 
   function showFilter(value: Filter) {
     setFilter(value);
-    setCursors([null]);
+    pages.reset();
     setSelected(new Set());
     setDraft(null);
   }
@@ -144,7 +143,7 @@ export function ReviewTable({ batchId, filename, progress, onChanged }: Props) {
   const pageNumbers = rows.map((row) => row.rowNumber);
   const allOnPage = pageNumbers.length > 0 && pageNumbers.every((n) => selected.has(n));
   const someOnPage = pageNumbers.some((n) => selected.has(n));
-  const first = (cursors.length - 1) * PAGE_SIZE + 1;
+  const first = (pages.pageNumber - 1) * PAGE_SIZE + 1;
   const filterInfo = FILTERS.find((f) => f.value === filter)!;
 
   function toggle(numbers: number[], on: boolean) {
@@ -311,11 +310,11 @@ export function ReviewTable({ batchId, filename, progress, onChanged }: Props) {
       {connection && (
         <Pager
           label="Pages of rows"
-          hasPrevious={cursors.length > 1}
+          hasPrevious={pages.hasPrevious}
           hasNext={connection.pageInfo.hasNextPage}
           busy={fetching}
-          onPrevious={() => setCursors(cursors.slice(0, -1))}
-          onNext={() => setCursors([...cursors, connection.pageInfo.endCursor])}
+          onPrevious={pages.previous}
+          onNext={() => pages.next(connection.pageInfo.endCursor)}
         >
           {rows.length > 0
             ? `Rows ${formatNumber(first)}–${formatNumber(first + rows.length - 1)} of ${formatNumber(connection.totalCount)}`
