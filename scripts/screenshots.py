@@ -21,17 +21,11 @@ from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 from settings import Settings  # noqa: E402
 from tests.api.importing import Importer, csv_file  # noqa: E402
+from tests.api.operations import CREATE_GROUP, CREATE_USER, DEACTIVATE  # noqa: E402
 from tests.console.browser import LAUNCH_ARGS, NO_BROWSER, browser_path, visit  # noqa: E402
 from tests.support import ADMIN, TEST_SECRET, ThreadedServer, token  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
-GROUP = """mutation($name: String!, $permissions: [String!]!) {
-  createGroup(name: $name, permissions: $permissions) { ... on Group { id } } }"""
-CREATE = (
-    """mutation($input: CreateUserInput!) { createUser(input: $input) { ... on User { id } } }"""
-)
-DEACTIVATE = """mutation($id: ID!, $reason: String) { deactivateUser(userId: $id, reason: $reason) {
-  __typename } }"""
 
 PEOPLE = [
     ("Ana", "Silva", "ana.silva@acme.com"),
@@ -64,13 +58,13 @@ def seed(server: ThreadedServer) -> dict[str, str]:
         ("Support", ["tickets.read", "tickets.write"]),
         ("Sales", ["crm.read"]),
     ):
-        api.data(GROUP, {"name": name, "permissions": permissions}, as_=admin)
+        api.data(CREATE_GROUP, {"name": name, "permissions": permissions}, as_=admin)
     importer = Importer(api, as_=admin)
     rows = [f"{first},{last},{email}," for first, last, email in PEOPLE]
     batch = importer.started(csv_file(*rows), filename="new-hires-november.csv")
     importer.committed(batch["id"])
     lone = api.data(
-        CREATE,
+        CREATE_USER,
         {"input": {"firstName": "Hélène", "lastName": "Dubois", "email": "helene@acme.com"}},
         as_=admin,
     )["createUser"]["id"]

@@ -5,14 +5,13 @@ down; a fetch never holds the event loop."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -23,7 +22,7 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from settings import Settings
 from tests.api.operations import error_codes
-from tests.support import ThreadedServer, free_port
+from tests.support import ThreadedServer, free_port, serve_json, stop_serving
 
 ME = "{ me { subject } }"
 ISSUER = "https://id.example.com/realms/acme"
@@ -85,32 +84,19 @@ class JwksHost:
         self.keys = [k.jwk() if isinstance(k, SigningKey) else k for k in keys]
 
     def start(self) -> None:
-        host = self
-        host.open.set()
+        self.open.set()
+        self._server = serve_json(self.port, self._answer)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                host.fetches += 1
-                host.asked.set()
-                host.open.wait(30)
-                body = json.dumps({"keys": host.keys}).encode()
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+    def _answer(self, path: str) -> dict[str, Any]:
+        self.fetches += 1
+        self.asked.set()
+        self.open.wait(30)
+        return {"keys": self.keys}
 
     def stop(self) -> None:
         if self._server is not None:
             self.open.set()
-            self._server.shutdown()
-            self._server.server_close()
+            stop_serving(self._server)
             self._server = None
 
 

@@ -5,13 +5,11 @@ the issuer and `aud` to the client id. The provider is an HTTP server of the tes
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,7 @@ import pytest
 from settings import ConfigurationError, Settings
 from tests.api.operations import error_codes
 from tests.api.test_jwks import SigningKey
-from tests.support import ServerProcess, ThreadedServer, free_port
+from tests.support import ServerProcess, ThreadedServer, free_port, serve_json, stop_serving
 
 CLIENT_ID = "roster-console"
 ME = "{ me { subject profiles } }"
@@ -151,34 +149,19 @@ class ProviderHost:
         )
 
     def start(self) -> None:
-        host = self
+        self._server = serve_json(self.port, self._answer)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                host.asked.append(self.path)
-                if self.path == "/realms/acme/.well-known/openid-configuration":
-                    body = json.dumps(host.document).encode()
-                elif self.path == "/realms/acme/certs":
-                    body = json.dumps({"keys": [host.key.jwk()]}).encode()
-                else:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+    def _answer(self, path: str) -> dict[str, Any] | None:
+        self.asked.append(path)
+        if path == "/realms/acme/.well-known/openid-configuration":
+            return self.document
+        if path == "/realms/acme/certs":
+            return {"keys": [self.key.jwk()]}
+        return None
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            stop_serving(self._server)
             self._server = None
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,11 +46,22 @@ class Visit:
 
     context: BrowserContext
     base_url: str
+    #: The hosts (host:port) the pages may reach: the server's, and those `allow_hosts` adds.
+    allowed: set[str] = field(default_factory=set)
     outside: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     def page(self) -> Page:
         return self.context.new_page()
+
+    def guard(self, route: Route) -> None:
+        """Lets a request through to an allowed host; refuses and records any other."""
+        url = route.request.url
+        if urlsplit(url).netloc in self.allowed or url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            self.outside.append(url)
+            route.abort("blockedbyclient")
 
     def watch(self, page: Page) -> None:
         """Every page of the context (popups included) is watched for errors."""
@@ -84,20 +95,8 @@ def visit(browser: Browser, base_url: str, **options: Any) -> Iterator[Visit]:
         **options,
     )
     context.set_default_timeout(15_000)
-    here = urlsplit(base_url).netloc
-    allowed: list[str] = [here, *options.get("extra_hosts", [])]
-    state = Visit(context, base_url)
-
-    def guard(route: Route) -> None:
-        if urlsplit(route.request.url).netloc in allowed or route.request.url.startswith(
-            ("data:", "blob:")
-        ):
-            route.continue_()
-        else:
-            state.outside.append(route.request.url)
-            route.abort("blockedbyclient")
-
-    context.route("**/*", guard)
+    state = Visit(context, base_url, allowed={urlsplit(base_url).netloc})
+    context.route("**/*", state.guard)
     context.on("page", state.watch)
     try:
         yield state
@@ -109,18 +108,7 @@ def visit(browser: Browser, base_url: str, **options: Any) -> Iterator[Visit]:
 
 def allow_hosts(state: Visit, *hosts: str) -> None:
     """Lets the pages also reach these hosts (an identity provider on localhost)."""
-    state.context.unroute("**/*")
-    here = urlsplit(state.base_url).netloc
-    allowed = {here, *hosts}
-
-    def guard(route: Route) -> None:
-        if urlsplit(route.request.url).netloc in allowed:
-            route.continue_()
-        else:
-            state.outside.append(route.request.url)
-            route.abort("blockedbyclient")
-
-    state.context.route("**/*", guard)
+    state.allowed.update(hosts)
 
 
 _axe = Axe()
@@ -136,6 +124,3 @@ def assert_accessible(page: Page, what: str) -> None:
         for v in bad
     )
     assert not bad, f"{what}: accessibility violations\n{details}"
-
-
-Waiter = Callable[[], bool]

@@ -8,11 +8,9 @@ import pytest
 from playwright.sync_api import expect
 
 from domain.profiles import Profile
+from tests.api.operations import CREATE_USER
 from tests.console.browser import Visit, assert_accessible
 from tests.support import ADMIN, AUDITOR, VIEWER, ThreadedServer, token
-
-CREATE = """mutation($input: CreateUserInput!) { createUser(input: $input) {
-  ... on User { id } ... on Problem { code message } } }"""
 
 SCREENS: list[tuple[str, Profile, str]] = [
     ("/users", ADMIN, "User Management"),
@@ -36,7 +34,7 @@ def test_each_screen_loads_from_the_server_alone_and_is_accessible(
     console: Visit, server: ThreadedServer, path: str, profile: Profile, heading: str
 ) -> None:
     created = server.api.data(
-        CREATE,
+        CREATE_USER,
         {"input": {"firstName": "Zoë", "lastName": "Lefèvre", "email": "zoe@example.com"}},
         as_=token(ADMIN),
     )["createUser"]

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from settings import Settings
+from tests.api.operations import CREATE_USER
 from tests.console.browser import Visit, allow_hosts, assert_accessible, visit
 from tests.console.oidc_provider import Provider, running_provider
 from tests.support import ThreadedServer, free_port
@@ -31,9 +32,6 @@ ACCOUNTS = {
 }
 ME = "{ me { subject profiles } }"
 USERS = "{ users { totalCount edges { node { email } } } }"
-CREATE_USER = """
-mutation($input: CreateUserInput!) { createUser(input: $input) { ... on User { email } } }
-"""
 
 
 def oidc_settings(env: dict[str, str], provider: Provider, **more: str) -> Settings:
