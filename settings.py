@@ -100,8 +100,11 @@ class Store:
         return self.url.removeprefix("sqlite:///")
 
     def event_store_env(self) -> dict[str, str]:
+        # Events in typed JSON, read by older versions' tagged JSON too (store.mapper).
+        mapper = {"MAPPER_TOPIC": "store.mapper:EventMapper"}
         if not self.is_postgres:
             return {
+                **mapper,
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "APPLICATION_RECORDER_TOPIC": "store.recorders:SQLiteRosterRecorder",
                 "SQLITE_DBNAME": self.sqlite_path,
@@ -109,6 +112,7 @@ class Store:
             }
         parts = urlsplit(self.url)
         return {
+            **mapper,
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "APPLICATION_RECORDER_TOPIC": "store.recorders:PostgresRosterRecorder",
             "POSTGRES_DBNAME": parts.path.lstrip("/") or "postgres",

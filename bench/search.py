@@ -149,7 +149,7 @@ def seed(services: Services, n: int, seed_value: int) -> None:
         started = time.perf_counter()
         outcomes = services.roster.register_users(
             batch, actor="bench", source=StatusChangeSource.IMPORT
-        )
+        ).outcomes
         write += time.perf_counter() - started
         refused, batch = refused + sum(not isinstance(o, Saved) for o in outcomes), []
         if index % 25_000 == 0 or index == n:

@@ -18,9 +18,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Recording
 
 from domain import values
 from domain.errors import (
@@ -40,7 +40,14 @@ from domain.statuses import StatusChangeSource, UserStatus
 from domain.uniqueness import KeyKind, UniqueKey, UniqueKeys
 from domain.users import User
 
-__all__ = ["NOT_A_VALID_INVITATION", "NewUser", "Roster", "Saved", "retried_on_conflict"]
+__all__ = [
+    "NOT_A_VALID_INVITATION",
+    "NewUser",
+    "Registrations",
+    "Roster",
+    "Saved",
+    "retried_on_conflict",
+]
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -76,6 +83,15 @@ class NewUser:
     status: UserStatus = UserStatus.PENDING
     created_at: datetime | None = None
     reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Registrations:
+    """What `Roster.register_users` did: an outcome per user, in order, and the events
+    of its one write (none when it fell back to registering the users one by one)."""
+
+    outcomes: list[Saved | DomainError]
+    recordings: list[Recording[UUID]]
 
 
 class Roster(Application[UUID]):
@@ -125,7 +141,7 @@ class Roster(Application[UUID]):
         actor: str,
         source: StatusChangeSource,
         import_batch_id: UUID | None = None,
-    ) -> list[Saved | DomainError]:
+    ) -> Registrations:
         """Registers many users in one atomic write; each gets its own outcome. If the write
         clashes with another writer, falls back to registering them one by one."""
         lookup = self._lookup()
@@ -148,8 +164,9 @@ class Roster(Application[UUID]):
             lookup.hold(user_keys)
             prepared.append((index, user))
             keys.extend(user_keys)
+        recordings: list[Recording[UUID]] = []
         try:
-            saved = self.save(*(user for _, user in prepared), unique_keys=keys)
+            recordings = self.save(*(user for _, user in prepared), unique_keys=keys)
         except IntegrityError:
             for index, _ in prepared:
                 outcomes[index] = self._outcome(
@@ -162,10 +179,10 @@ class Roster(Application[UUID]):
                     )
                 )
         else:
-            position = last_position(saved)
+            position = last_position(recordings)
             for index, user in prepared:
                 outcomes[index] = Saved(user.id, position)
-        return [outcome for outcome in outcomes if outcome is not None]
+        return Registrations([outcome for outcome in outcomes if outcome is not None], recordings)
 
     def _prepare(
         self,
@@ -386,6 +403,25 @@ class Roster(Application[UUID]):
         return Saved.of(group_id, self.save(group))
 
     # ------------------------------------------------------------------ internals
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """`Application.save`, without its per-object protocol checks when every object
+        is an aggregate: for an aggregate, `isinstance(obj, DomainEventProtocol)` walks
+        the protocol's attributes on each call (about 12 µs on Python 3.11), which was
+        a tenth of registering a user in bulk. The steps after collecting are the
+        library's own; tests/domain/test_saving.py fails if its `save` changes."""
+        if not all(isinstance(obj, Aggregate) for obj in objs):
+            return super().save(*objs, **kwargs)
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        for aggregate in objs:
+            processing_event.events.extend(aggregate.collect_events())
+            processing_event.aggregates[aggregate.id] = aggregate
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        self.notify(processing_event.events)  # the library's deprecated hook, as it calls it
+        return recordings
 
     def _new_invitation(self) -> Any:
         return self.tokens.issue(datetime.now(UTC), self.invitation_ttl)

@@ -16,8 +16,17 @@ import hmac
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol, TypedDict
 from uuid import UUID, uuid4
+
+
+class InvitationData(TypedDict):
+    """An invitation as the events that issue it carry it."""
+
+    id: UUID
+    issued_at: datetime
+    expires_at: datetime
+    token_hash: str
 
 
 @dataclass(frozen=True)
@@ -29,7 +38,7 @@ class Invitation:
     sent_at: datetime | None = None
     accepted_at: datetime | None = None
 
-    def as_event_data(self) -> dict[str, Any]:
+    def as_event_data(self) -> InvitationData:
         return {
             "id": self.id,
             "issued_at": self.issued_at,
@@ -38,7 +47,7 @@ class Invitation:
         }
 
     @classmethod
-    def from_event_data(cls, data: dict[str, Any]) -> Invitation:
+    def from_event_data(cls, data: InvitationData) -> Invitation:
         return cls(
             id=data["id"],
             issued_at=data["issued_at"],

@@ -9,7 +9,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidStateError
-from domain.invitations import Invitation
+from domain.invitations import Invitation, InvitationData
 from domain.statuses import (
     REACTIVATE_WITHOUT_ACCEPTANCE,
     TRANSITIONS,
@@ -36,7 +36,7 @@ class User(Aggregate):
         username: str
         group_ids: list[UUID]
         permissions: list[str]
-        invitation: dict[str, Any] | None
+        invitation: InvitationData | None
         status: UserStatus
         source: StatusChangeSource
         actor: str
@@ -64,7 +64,7 @@ class User(Aggregate):
     class Reactivated(StatusChanged):
         """Back to ACTIVE, or to PENDING with the new invitation it carries."""
 
-        invitation: dict[str, Any] | None
+        invitation: InvitationData | None
 
         def apply(self, aggregate: Any) -> None:
             super().apply(aggregate)
@@ -72,7 +72,7 @@ class User(Aggregate):
                 aggregate.invitation = Invitation.from_event_data(self.invitation)
 
     class InvitationReissued(StatusChanged):
-        invitation: dict[str, Any]
+        invitation: InvitationData
 
         def apply(self, aggregate: Any) -> None:
             super().apply(aggregate)
@@ -125,7 +125,7 @@ class User(Aggregate):
         username: str,
         group_ids: list[UUID],
         permissions: list[str],
-        invitation: dict[str, Any] | None,
+        invitation: InvitationData | None,
         status: UserStatus,
         source: StatusChangeSource,
         actor: str,

@@ -6,6 +6,8 @@ from collections.abc import Collection, Sequence
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import Recording
+
 from domain.imports.review import RowError, RowInput, RowStatus
 from domain.imports.table import StoredRow
 from projections.database import Cursor, ReadDatabase, marks
@@ -26,6 +28,9 @@ class ImportRowsTable:
 
     def catch_up(self) -> None:
         self.follower.catch_up()
+
+    def take_in(self, recordings: Sequence[Recording[UUID]]) -> None:
+        self.follower.take_in(recordings)
 
     def rows_numbered(self, batch_id: UUID, numbers: Collection[int]) -> list[StoredRow]:
         return self._select_in(batch_id, "row_number", list(numbers))

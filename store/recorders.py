@@ -21,6 +21,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from domain.uniqueness import KeyKind, UniqueKey
+from store.mapper import COMPRESSED_STATE_SIZE
 
 CHUNK = 500  # keys per look-up statement
 #: How long a connection pool tries to replace a lost connection before it gives up on it
@@ -93,11 +94,23 @@ class SQLiteRosterRecorder(SQLiteApplicationRecorder):
                 found.update((row["key"], UUID(row["owner_id"])) for row in c.fetchall())
         return found
 
+    def count_notifications(self, start: int, stop: int) -> int:
+        """See `projections.follower.NotificationCounts`."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT count(*) AS n FROM {self.events_table_name}"
+                " WHERE rowid > ? AND rowid <= ?",
+                (start, stop),
+            )
+            return int(c.fetchone()["n"])
+
     def notifications_within(self, start: int, limit: int, max_bytes: int) -> int | None:
         """See `NotificationSizes`."""
         with self.datastore.transaction(commit=False) as c:
             c.execute(
-                f"SELECT rowid AS id, length(state) AS size FROM {self.events_table_name}"
+                f"SELECT rowid AS id, CASE WHEN substr(state, 1, 1) = x'78' THEN"
+                f" {COMPRESSED_STATE_SIZE} ELSE length(state) END AS size"
+                f" FROM {self.events_table_name}"
                 " WHERE rowid > ? ORDER BY rowid LIMIT ?",
                 (start, limit),
             )
@@ -174,15 +187,31 @@ class PostgresRosterRecorder(PostgresApplicationRecorder):
         return found
 
     @_retried
+    def count_notifications(self, start: int, stop: int) -> int:
+        """See `projections.follower.NotificationCounts`."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL(
+                    "SELECT count(*) AS n FROM {}"
+                    " WHERE notification_id > %s AND notification_id <= %s"
+                ).format(Identifier(self.datastore.schema, self.events_table_name)),
+                (start, stop),
+            )
+            row = curs.fetchone()
+            assert row is not None
+            return int(row["n"])
+
+    @_retried
     def notifications_within(self, start: int, limit: int, max_bytes: int) -> int | None:
         """See `NotificationSizes`."""
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(
                 SQL(
-                    "SELECT notification_id AS id, octet_length(state) AS size FROM {}"
+                    "SELECT notification_id AS id, CASE WHEN substring(state from 1 for 1)"
+                    " = '\\x78'::bytea THEN %s ELSE octet_length(state) END AS size FROM {}"
                     " WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
                 ).format(Identifier(self.datastore.schema, self.events_table_name)),
-                (start, limit),
+                (COMPRESSED_STATE_SIZE, start, limit),
             )
             return _last_within([(row["id"], row["size"]) for row in curs.fetchall()], max_bytes)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict
 from uuid import UUID
 
 from domain.errors import InvalidInputError
@@ -17,8 +17,19 @@ from domain.imports.review import ReviewCounts, RowError, RowInput, RowResult
 RowData = list[str | None]
 #: A row's faults, each [column or None, code, message].
 ErrorsData = list[list[str | None]]
-#: A row's line in the review table: {"status", "errors"} and, for a correction, "values".
-ResultData = dict[str, Any]
+
+
+class ResultData(TypedDict, total=False):
+    """A row's line in the review table: its status and errors. A correction gives the
+    row's new values and [email key, username key], and the new status and errors when
+    the correction changed them."""
+
+    status: str
+    errors: ErrorsData
+    values: RowData
+    keys: list[str | None]
+
+
 #: The results of the rows an edit changed, by row number, as the Review gives them.
 Changes = Mapping[int, RowResult]
 

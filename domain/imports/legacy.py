@@ -248,7 +248,7 @@ class LegacyMigration:
             [self._new_user(checked, user_id) for checked, user_id in new],
             actor=self.actor,
             source=StatusChangeSource.LEGACY_MIGRATION,
-        )
+        ).outcomes
         self._count(new, outcomes, report)
 
     def _count(

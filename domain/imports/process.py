@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import IO, cast
 from uuid import UUID, uuid4
 
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Recording
 
 from domain.application import NewUser, Roster, Saved
 from domain.errors import DomainError
@@ -157,14 +157,15 @@ class Importer:
         last = min(batch.commit_cursor + rows, batch.total_rows)
         stored = self.table.rows_between(batch.id, first, last)
         valid = [row for row in stored if row.status is RowStatus.VALID]
-        created, failed = self._register(batch, valid)
+        created, failed, recordings = self._register(batch, valid)
         try:
             batch.register_rows(first, last, created, failed)
-            self.roster.save(batch)
+            recordings = [*recordings, *self.roster.save(batch)]
             # Project the range now, between this write and the next: left to another
             # thread, the projection and the next range's write would take turns at the
             # database's write lock (and SQLite's busy waits) all through the commit.
-            self.table.catch_up()
+            # The events are at hand: the read model takes them from memory.
+            self.table.take_in(recordings)
             return batch
         except IntegrityError:
             # Changed meanwhile: cancelled (the range is still recorded, its users exist),
@@ -179,9 +180,11 @@ class Importer:
 
     def _register(
         self, batch: ImportBatch, rows: Sequence[StoredRow]
-    ) -> tuple[dict[int, UUID], dict[int, list[RowError]]]:
+    ) -> tuple[dict[int, UUID], dict[int, list[RowError]], list[Recording[UUID]]]:
+        """The rows' users registered, the rows refused with their errors, and the
+        events of the write."""
         ids = {row.number: ImportBatch.user_id_for(batch.id, row.number) for row in rows}
-        outcomes = self.roster.register_users(
+        registrations = self.roster.register_users(
             [
                 NewUser(
                     first_name=row.values.first_name,
@@ -203,7 +206,7 @@ class Importer:
         created: dict[int, UUID] = {}
         failed: dict[int, list[RowError]] = {}
         refused: list[tuple[StoredRow, DomainError]] = []
-        for row, outcome in zip(rows, outcomes, strict=True):
+        for row, outcome in zip(rows, registrations.outcomes, strict=True):
             if isinstance(outcome, DomainError):
                 refused.append((row, outcome))
             else:
@@ -219,7 +222,7 @@ class Importer:
                 failed[row.number] = [
                     row_error(error, conflict="It was registered after the review.")
                 ]
-        return created, failed
+        return created, failed, registrations.recordings
 
     def _access(self, batch: ImportBatch, row_number: int) -> tuple[list[UUID], list[str]]:
         if batch.mirrored is not None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
 
+from eventsourcing.persistence import Recording
+
 from domain.imports.review import RowError, RowInput, RowKeys, RowStatus
 
 
@@ -28,6 +30,11 @@ class StoredRow:
 class ReviewTable(Protocol):
     def catch_up(self) -> None:
         """Brings the table up to date with every event stored so far."""
+        ...
+
+    def take_in(self, recordings: Sequence[Recording[UUID]]) -> None:
+        """`catch_up`, right after a write of these events (applied from memory when
+        nothing else was written meanwhile)."""
         ...
 
     def rows_numbered(self, batch_id: UUID, numbers: Collection[int]) -> list[StoredRow]: ...

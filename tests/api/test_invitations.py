@@ -154,7 +154,10 @@ def flipped(invitation_token: str, index: int) -> str:
 
 def register_in_bulk(roster: Roster, tag: str, how_many: int) -> list[str]:
     people = [NewUser("Bulk", str(n), f"bulk{n}.{tag}@acme.com") for n in range(how_many)]
-    outcomes = roster.register_users(people, actor="admin", source=StatusChangeSource.REGISTRATION)
+    registrations = roster.register_users(
+        people, actor="admin", source=StatusChangeSource.REGISTRATION
+    )
+    outcomes = registrations.outcomes
     assert all(isinstance(outcome, Saved) for outcome in outcomes), outcomes
     return [str(outcome.id) for outcome in outcomes if isinstance(outcome, Saved)]
 

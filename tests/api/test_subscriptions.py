@@ -81,7 +81,7 @@ def test_a_subscriber_behind_by_pages_of_changes_gets_every_one_in_order(
         # One write of them all, while the subscriber reads nothing.
         outcomes = server.app.state.services.roster.register_users(
             people, actor="admin", source=StatusChangeSource.REGISTRATION
-        )
+        ).outcomes
         payloads = [ws.next_payload() for _ in people]
     registered = [str(o.id) for o in outcomes if isinstance(o, Saved)]
     assert [delivered(p)[:2] for p in payloads] == [(i, "PENDING") for i in registered]

@@ -11,7 +11,7 @@ from uuid import uuid4
 import pytest
 
 from domain.errors import InvalidStateError
-from domain.invitations import Invitation, InvitationTokens
+from domain.invitations import Invitation, InvitationData, InvitationTokens
 from domain.statuses import (
     LEGACY_STATUSES,
     TRANSITIONS,
@@ -35,7 +35,7 @@ def invitation(at: datetime = NOW) -> Invitation:
 def register(
     status: UserStatus = S.PENDING,
     source: StatusChangeSource = StatusChangeSource.REGISTRATION,
-    invitation_data: dict[str, Any] | None = None,
+    invitation_data: InvitationData | None = None,
 ) -> User:
     return User(
         first_name="Ann",

@@ -29,7 +29,7 @@ def test_changes_after_a_position_are_read_a_page_at_a_time_in_store_order(
     people = [NewUser("Bulk", str(n), f"bulk{n}@acme.com") for n in range(2 * PAGE + 200)]
     outcomes = services.roster.register_users(
         people, actor="admin", source=StatusChangeSource.REGISTRATION
-    )
+    ).outcomes
     services.read_model.catch_up()
     pages: list[list[StatusChangeRow]] = []
     position = 0

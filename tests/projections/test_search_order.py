@@ -67,7 +67,7 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Service
                     users[start : start + CHUNK],
                     actor="migration",
                     source=StatusChangeSource.LEGACY_MIGRATION,
-                )
+                ).outcomes
                 assert all(isinstance(outcome, Saved) for outcome in outcomes)
                 services.read_model.catch_up()
             yield services, [user.email for user in users]

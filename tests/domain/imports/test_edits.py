@@ -13,6 +13,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from uuid import UUID
 
+from eventsourcing.persistence import Recording
+
 from domain.imports.edits import EditOutcome, work_out
 from domain.imports.registered import HeldKeys
 from domain.imports.review import Review, ReviewCounts, RowInput, RowKeys, RowStatus
@@ -53,6 +55,9 @@ class FakeReviewTable:
         }
 
     def catch_up(self) -> None:
+        pass
+
+    def take_in(self, recordings: Sequence[Recording[UUID]]) -> None:
         pass
 
     def rows_numbered(self, batch_id: UUID, numbers: Collection[int]) -> list[StoredRow]:
