@@ -11,6 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from domain.ids import MAX_ROW_IDS
+
 DEFAULT_DATABASE_URL = "sqlite:///data/roster.db"
 #: The claim Roster's own tokens name their profiles in.
 DEFAULT_PROFILES_CLAIM = "profiles"
@@ -40,7 +42,9 @@ def parse_duration(text: str, *, name: str) -> timedelta:
     return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
 
 
-def _count(env: dict[str, str], name: str, default: int, *, minimum: int = 1) -> int:
+def _count(
+    env: dict[str, str], name: str, default: int, *, minimum: int = 1, maximum: int | None = None
+) -> int:
     text = env.get(name, "").strip().replace("_", "")
     if not text:
         return default
@@ -48,6 +52,8 @@ def _count(env: dict[str, str], name: str, default: int, *, minimum: int = 1) ->
         raise ConfigurationError(
             f"{name}={env[name]!r} must be a whole number of at least {minimum}."
         )
+    if maximum is not None and int(text) > maximum:
+        raise ConfigurationError(f"{name}={env[name]!r} must be at most {maximum}.")
     return int(text)
 
 
@@ -205,7 +211,8 @@ class Settings:
             max_body_bytes=_count(env, "ROSTER_MAX_BODY_BYTES", 1 << 20),
             max_upload_bytes=_count(env, "ROSTER_MAX_UPLOAD_BYTES", 100 << 20),
             max_concurrent_uploads=_count(env, "ROSTER_MAX_CONCURRENT_UPLOADS", 4),
-            max_rows=_count(env, "ROSTER_MAX_ROWS", 1_000_000),
+            # A row's user id holds the row number in 24 bits (domain.ids).
+            max_rows=_count(env, "ROSTER_MAX_ROWS", 1_000_000, maximum=MAX_ROW_IDS),
             import_inline_rows=_count(env, "ROSTER_IMPORT_INLINE_ROWS", 5_000, minimum=0),
             import_lease=parse_duration(
                 env.get("ROSTER_IMPORT_LEASE", "30s"), name="ROSTER_IMPORT_LEASE"

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.ids import time_ordered_id
+
 
 class Group(Aggregate):
     """A named set of permissions. The name is unique, compared case-insensitively."""
+
+    create_id = staticmethod(time_ordered_id)
 
     class Created(Aggregate.Created):
         name: str

@@ -9,6 +9,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidStateError
+from domain.ids import time_ordered_id
 from domain.invitations import Invitation, InvitationData
 from domain.statuses import (
     REACTIVATE_WITHOUT_ACCEPTANCE,
@@ -28,6 +29,8 @@ class User(Aggregate):
     reason when one was given; events that change the status also record the status
     before and after, so the history can be read off the events alone.
     """
+
+    create_id = staticmethod(time_ordered_id)
 
     class Registered(Aggregate.Created):
         first_name: str

@@ -4,11 +4,11 @@ makes no batch; then a small file is read at once and a large one is kept for a 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import IO
 
 from domain.application import Saved
+from domain.ids import time_ordered_id
 from domain.imports.process import Importer, Limits, count_rows
 from jobs.leases import Leases
 from jobs.uploads import Uploads
@@ -43,7 +43,7 @@ class Intake:
     def accept(self, stream: IO[bytes], filename: str, *, actor: str) -> Saved:
         """InvalidFileError for a file that cannot be used, having stored nothing."""
         rows = count_rows(stream, self.limits)
-        batch_id = uuid.uuid4()
+        batch_id = time_ordered_id()
         if rows > self.inline_rows:
             self.uploads.keep(batch_id, stream)
             saved = self.importer.start(filename, actor=actor, batch_id=batch_id, rows=rows)

@@ -18,7 +18,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from store.recorders import RECONNECT_SECONDS
+from store.recorders import CACHE_KIB, CHECKPOINT_PAGES, RECONNECT_SECONDS
 
 Dialect = Literal["sqlite", "postgres"]
 Row = dict[str, Any]
@@ -118,10 +118,8 @@ class SQLiteDatabase:
         connection.row_factory = sqlite3.Row
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
-        connection.execute("PRAGMA cache_size=-65536")
-        # Checkpoint every ~40 MB of log rather than 4 MB: a bulk projection's pages are
-        # copied back once, not again after every few transactions.
-        connection.execute("PRAGMA wal_autocheckpoint=10000")
+        connection.execute(f"PRAGMA cache_size={CACHE_KIB}")
+        connection.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
         return connection
 
     @contextmanager

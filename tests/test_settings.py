@@ -28,6 +28,7 @@ JWKS_URL = "https://id.example.com/.well-known/jwks.json"
         ("ROSTER_MAIL_RATE", "0"),
         ("ROSTER_MAIL_RATE", "fast"),
         ("ROSTER_MAX_ROWS", "-5"),
+        ("ROSTER_MAX_ROWS", "16_777_216"),  # more than a row's user id can number
         ("ROSTER_MAX_UPLOAD_BYTES", "lots"),
         ("ROSTER_IMPORT_WORKER", "maybe"),
         ("ROSTER_IMPORT_LEASE", "soon"),

@@ -19,6 +19,7 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.domain import Snapshot as LibrarySnapshot
 
 from domain.errors import InvalidInputError, InvalidStateError
+from domain.ids import row_user_id, time_ordered_id
 from domain.imports.batch_values import (
     AccessMode,
     Changes,
@@ -56,6 +57,8 @@ class ImportBatch(Aggregate):
     values with no errors make about 0.9 MB. Rows far longer (a cell may be longer than
     createUser allows) or with several long errors need smaller chunks.
     """
+
+    create_id = staticmethod(time_ordered_id)
 
     class Started(Aggregate.Created):
         filename: str
@@ -243,8 +246,12 @@ class ImportBatch(Aggregate):
 
         Derived, not random, so the commit is exactly once: after a crash the same row
         gives the same id again, and the event store refuses a second user with that id
-        (a row whose user exists is then known as CREATED, not registered again).
+        (a row whose user exists is then known as CREATED, not registered again). A
+        batch's users get consecutive ids (`domain.ids`); batches of versions before
+        time-ordered ids (UUID4 batch ids) keep the UUID5 ids they were committing with.
         """
+        if batch_id.version == 7:
+            return row_user_id(batch_id, row_number)
         return uuid5(batch_id, str(row_number))
 
     # ------------------------------------------------------------------ review

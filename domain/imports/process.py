@@ -20,12 +20,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, cast
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Recording
 
 from domain.application import NewUser, Roster, Saved
 from domain.errors import DomainError
+from domain.ids import time_ordered_id
 from domain.imports.batch import AccessMode, ImportBatch, ImportStatus
 from domain.imports.reading import MAX_BYTES, MAX_ROWS, CsvRow, open_csv
 from domain.imports.review import Review, RowError, RowInput, RowKeys, RowResult, RowStatus
@@ -72,7 +73,7 @@ class Importer:
     ) -> Saved:
         """A new batch, VALIDATING, of a file of `rows` data rows; `read` gives it its rows."""
         batch = ImportBatch.started(
-            batch_id or uuid4(), filename=filename, created_by=actor, rows=rows
+            batch_id or time_ordered_id(), filename=filename, created_by=actor, rows=rows
         )
         return Saved.of(batch.id, self.roster.save(batch))
 
