@@ -46,8 +46,11 @@ class KeyLookup:
         self.prefetch(KeyKind.USERNAME, usernames)
 
     def is_held(self, kind: KeyKind, key: str) -> bool:
-        self.prefetch(kind, [key])
-        return self._known[(kind, key)]
+        known = self._known.get((kind, key))
+        if known is None:
+            self.prefetch(kind, [key])
+            known = self._known[(kind, key)]
+        return known
 
     def hold(self, keys: Sequence[UniqueKey]) -> None:
         self._known.update(((key.kind, key.key), True) for key in keys)

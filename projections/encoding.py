@@ -10,7 +10,9 @@ from typing import Any
 
 def iso(moment: datetime) -> str:
     """UTC with microseconds: the fixed width makes text order the order in time."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="microseconds")
 
 
 def from_iso(text: str | None) -> datetime | None:

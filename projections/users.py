@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import functools
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,16 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def search_text(first_name: str, last_name: str, email: str, username: str) -> str:
-    return fold(f"{first_name} {last_name}\n{email}\n{username}")
+    return f"{name_sort(first_name, last_name)}\n{fold(email)}\n{fold(username)}"
+
+
+def name_sort(first_name: str, last_name: str) -> str:
+    """The folded full name. Folding goes character by character, so the parts may be
+    folded apart; first and last names repeat, so each is folded once."""
+    return f"{_fold_name(first_name)} {_fold_name(last_name)}"
+
+
+_fold_name = functools.lru_cache(maxsize=1 << 16)(fold)
 
 
 class UserListView:
@@ -246,7 +256,7 @@ def _user_row(event: Any, seq: int) -> tuple[Any, ...]:
         event.last_name,
         event.email,
         event.username,
-        fold(f"{event.first_name} {event.last_name}"),
+        name_sort(event.first_name, event.last_name),
         email_key(event.email),
         username_key(event.username),
         search_text(event.first_name, event.last_name, event.email, event.username),
