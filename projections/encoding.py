@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from datetime import UTC, datetime
 from typing import Any
+
+import msgspec
 
 
 def iso(moment: datetime) -> str:
@@ -51,9 +52,13 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFC", bare.casefold())
 
 
+_JSON = msgspec.json.Encoder(order="sorted")
+
+
 def to_json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+    """Compact JSON with sorted keys (UTF-8 text, non-ASCII characters as they are)."""
+    return _JSON.encode(value).decode()
 
 
 def from_json(text: str) -> Any:
-    return json.loads(text)
+    return msgspec.json.decode(text)
