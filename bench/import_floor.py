@@ -42,7 +42,8 @@ SQLITE_TABLES = [
     # The server's folded search text (accents and case away), as bench/search.py's floor.
     "CREATE VIRTUAL TABLE people_search USING fts5(search_text, tokenize='trigram')",
 ]
-# The server's connections' pragmas (projections/database.py).
+# The pragmas of the server's read-model connections (projections/database.py). Its event
+# store's connections (the eventsourcing library's) set WAL only: synchronous stays FULL.
 SQLITE_PRAGMAS = [
     "journal_mode=WAL",
     "synchronous=NORMAL",

@@ -51,7 +51,8 @@ class StoreSizes:
             )
             for name in shown:
                 line(f"  {name}", sizes[name], users)
-            if rest := sum(size for name, size in sizes.items() if name not in shown):
+            rest = sum(size for name, size in sizes.items() if name not in shown)
+            if rest >= users:  # a byte per user or more
                 line("  the others", rest, users)
         line("whole store", self.total, users)
 
