@@ -1,10 +1,16 @@
 """Import benchmark: writes an N-row file in the template's format, a few per cent of its rows
 faulty, and takes it through the whole import over HTTP against the real server (upload,
 review, access, commit), then checks that search finds the users it created. The same valid
-rows also go into a bare SQLite table the way a careful hand-written importer would put them.
+rows also go into the floor (bench/import_floor.py): one bare table, filled the fastest
+honest way, on SQLite and, when the server runs on PostgreSQL, on PostgreSQL too. It prints
+each phase, the ratio to the floor, the server's peak RSS and the store's bytes per user.
 Timings are printed for comparison, never asserted.
 
+With --curve, files are imported in turn into one growing store instead, to show whether the
+time per user grows with the store.
+
     .venv/bin/python bench/import.py --rows 100000 [--database-url URL] [--csv PATH] [--keep]
+    .venv/bin/python bench/import.py --curve 25000,50000,100000 [--database-url URL]
 """
 
 from __future__ import annotations
@@ -16,7 +22,6 @@ import os
 import random
 import secrets
 import shutil
-import sqlite3
 import sys
 import tempfile
 import time
@@ -24,8 +29,9 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
+from itertools import islice, pairwise
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -36,31 +42,26 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-# bench/search.py, next to this file
-from search import BARE_TABLES, ascii_of, people, running_server  # noqa: E402
+# bench/*.py, next to this file
+from import_floor import floors  # noqa: E402
+from import_report import CHECK, Figures, Poll, Step, show_curve, show_step  # noqa: E402
+from search import ascii_of, people, running_server  # noqa: E402
+from store_sizes import store_sizes  # noqa: E402
 
 from domain.imports.columns import TEMPLATE_COLUMNS  # noqa: E402
 from domain.imports.reading import InvalidFileError, read_rows  # noqa: E402
 from domain.imports.rows import CheckedRow, CleanRow, RowInput, check_columns  # noqa: E402
 from domain.profiles import Profile  # noqa: E402
-from domain.values import username_candidates  # noqa: E402
-from projections.encoding import iso  # noqa: E402
-from projections.users import search_text  # noqa: E402
 from settings import Settings  # noqa: E402
 from tokens import issue_token  # noqa: E402
 
 # Shares of the rows written faulty (each row has at most one fault), and of given usernames.
 BAD_EMAIL, DUPLICATE, FORMULA, GIVEN_USERNAME = 0.02, 0.01, 0.005, 0.05
-ROWS_PER_BATCH = 1000
 POLL_SECONDS = 0.2
 WAIT_LIMIT = 3600.0
 VISIBLE_LIMIT = 60.0
 PAGE = 500  # the server's largest page
-BARE_IMPORT_TABLES = [
-    "CREATE UNIQUE INDEX people_email ON people (lower(email))",
-    "CREATE UNIQUE INDEX people_username ON people (lower(username))",
-    "CREATE TABLE members (group_id TEXT, user_id TEXT, PRIMARY KEY (group_id, user_id))",
-]
+CURVE = "25000,50000,75000,100000,125000,150000"  # rows imported so far, step by step
 
 START = """mutation Start($file: Upload!) { startImport(file: $file) {
   __typename ... on ImportBatch { id status } ... on InvalidFile { reason message } } }"""
@@ -94,34 +95,14 @@ class Faults:
         )
 
 
-@dataclass
-class Figures:
-    phases: dict[str, float] = field(default_factory=dict)
-    progress: dict[str, Any] = field(default_factory=dict)
-    bare_check: float = 0.0
-    bare_insert: float = 0.0
-    rss_at_start: int = 0
-    peak_rss: int = 0
-    failed: bool = False
-
-    @contextmanager
-    def timed(self, phase: str) -> Iterator[None]:
-        started = time.perf_counter()
-        yield
-        self.phases[phase] = time.perf_counter() - started
-
-    def note(self, line: str, *, failure: bool = False) -> None:
-        print(line)
-        self.failed = self.failed or failure
-
-
 # ---------------------------------------------------------------- the file
 
 
-def template_rows(n: int, seed: int, faults: Faults) -> Iterator[list[str]]:
-    """first_name, last_name, email, username: realistic people, a few of them spoiled."""
-    rng, clean = random.Random(seed + 1), list[str]()
-    for index, person in enumerate(people(n, seed), 1):
+def template_rows(n: int, seed: int, faults: Faults, skip: int = 0) -> Iterator[list[str]]:
+    """first_name, last_name, email, username: realistic people, a few of them spoiled; the
+    people after the first `skip`, so that files written in turn share no email."""
+    rng, clean = random.Random(seed + 1 + skip), list[str]()
+    for index, person in enumerate(islice(people(skip + n, seed), skip, None), skip + 1):
         row = [person.first_name, person.last_name, person.email, ""]
         if rng.random() < GIVEN_USERNAME:
             # The underscores keep them apart from the usernames derived from emails.
@@ -155,13 +136,13 @@ def spoil(rng: random.Random, row: list[str], clean: list[str], faults: Faults) 
     return True
 
 
-def write_csv(path: Path, n: int, seed: int) -> Faults:
+def write_csv(path: Path, n: int, seed: int, skip: int = 0) -> Faults:
     """The template's format: UTF-8 with a BOM, CRLF line ends."""
     faults = Faults()
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(TEMPLATE_COLUMNS)
-        writer.writerows(template_rows(n, seed, faults))
+        writer.writerows(template_rows(n, seed, faults, skip))
     return faults
 
 
@@ -183,54 +164,6 @@ def valid_rows(path: Path) -> tuple[int, list[CleanRow]]:
 
     valid = [clean for row in checked if (clean := row.clean()) is not None and alone(row)]
     return len(checked), valid
-
-
-# ---------------------------------------------------------------- the bare importer
-
-
-def bare_import(rows: list[CleanRow], path: Path) -> float:
-    """Seconds to insert the rows, in batches inside one transaction, into a plain table
-    with unique indexes on lower(email) and lower(username), an FTS5 trigram table and
-    one group's members; on the server's pragmas."""
-    bare = sqlite3.connect(path)
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-65536"):
-        bare.execute(f"PRAGMA {pragma}")
-    for statement in [*BARE_TABLES, *BARE_IMPORT_TABLES]:
-        bare.execute(statement)
-    bare.commit()
-    started = time.perf_counter()
-    group, taken, now = str(uuid.uuid4()), set[str](), iso(datetime.now(UTC))
-    for first in range(0, len(rows), ROWS_PER_BATCH):
-        insert_batch(bare, rows[first : first + ROWS_PER_BATCH], first + 1, (group, now), taken)
-    bare.commit()
-    elapsed = time.perf_counter() - started
-    bare.close()
-    return elapsed
-
-
-def insert_batch(
-    bare: sqlite3.Connection,
-    rows: list[CleanRow],
-    first_seq: int,
-    group_and_time: tuple[str, str],
-    taken: set[str],
-) -> None:
-    group, now = group_and_time
-    people_rows, texts, members = [], [], []
-    for seq, row in enumerate(rows, first_seq):
-        user_id = str(uuid.uuid4())
-        username = row.username or next(
-            c for c in username_candidates(row.email) if c.lower() not in taken
-        )
-        taken.add(username.lower())
-        people_rows.append(
-            (seq, user_id, row.first_name, row.last_name, row.email, username, "PENDING", now)
-        )
-        texts.append((seq, search_text(row.first_name, row.last_name, row.email, username)))
-        members.append((group, user_id))
-    bare.executemany("INSERT INTO people VALUES (?, ?, ?, ?, ?, ?, ?, ?)", people_rows)
-    bare.executemany("INSERT INTO t (rowid, search_text) VALUES (?, ?)", texts)
-    bare.executemany("INSERT INTO members VALUES (?, ?)", members)
 
 
 # ---------------------------------------------------------------- the server
@@ -276,14 +209,19 @@ def upload(client: httpx.Client, path: Path) -> str:
     return str(batch["id"])
 
 
-def wait_for(client: httpx.Client, batch_id: str, status: str) -> dict[str, Any]:
-    """The batch's progress once it is in `status`, asking every POLL_SECONDS."""
+def wait_for(
+    client: httpx.Client, batch_id: str, status: str, polls: list[Poll] | None = None
+) -> dict[str, Any]:
+    """The batch's progress once it is in `status`, asking every POLL_SECONDS; each answer's
+    time and users created go into `polls` if given."""
     deadline, shown = time.monotonic() + WAIT_LIMIT, time.monotonic()
     while time.monotonic() < deadline:
         batch = post(client, PROGRESS, "importBatch", id=batch_id)["importBatch"]
         if batch is None:
             raise SystemExit(f"importBatch({batch_id}) is null.")
         progress: dict[str, Any] = batch["progress"]
+        if polls is not None:
+            polls.append(Poll(time.perf_counter(), int(progress["created"])))
         if batch["status"] == status:
             return progress
         if batch["status"] == "CANCELLED":
@@ -303,7 +241,8 @@ def user_count(client: httpx.Client) -> int:
     return int(post(client, COUNT, "users")["users"]["totalCount"])
 
 
-def import_over_http(client: httpx.Client, path: Path, figures: Figures) -> None:
+def import_over_http(client: httpx.Client, path: Path, figures: Figures) -> list[Poll]:
+    """Upload, review, access, commit; the progress polls of the commit, from its start."""
     group = post(client, CREATE_GROUP, "createGroup", name=f"bench-import-{uuid.uuid4().hex[:8]}")
     group_id = member(group, "createGroup", "Group")["id"]
     with figures.timed("upload -> IN_REVIEW"):
@@ -313,10 +252,12 @@ def import_over_http(client: httpx.Client, path: Path, figures: Figures) -> None
     with figures.timed("access"):
         answer = post(client, SET_ACCESS, "setImportAccess", id=batch_id, groups=[group_id])
         member(answer, "setImportAccess", "ImportBatch")
+    polls = [Poll(time.perf_counter(), 0)]
     with figures.timed("commit -> COMPLETED"):
         member(post(client, COMMIT, "commitImport", id=batch_id), "commitImport", "ImportBatch")
-        figures.progress = wait_for(client, batch_id, "COMPLETED")
+        figures.progress = wait_for(client, batch_id, "COMPLETED", polls)
     print(f"  COMPLETED   {counts(figures.progress)}")
+    return polls
 
 
 def found_by_search(client: httpx.Client, email: str) -> bool:
@@ -414,69 +355,102 @@ def prepare_csv(args: argparse.Namespace, scratch: Path, figures: Figures) -> Pa
     return path
 
 
-def run_server(url: str, path: Path, emails: list[str], figures: Figures) -> None:
-    """The import over HTTP, then the search check of the emails given."""
+@contextmanager
+def serving(url: str, scratch: Path) -> Iterator[httpx.Client]:
+    """The server on the store, and a client signed in as a user management admin."""
     secret = secrets.token_urlsafe(48)
     settings = Settings.from_env({"ROSTER_DATABASE_URL": url, "ROSTER_JWT_SECRET": secret})
     admin = [Profile.USER_MANAGEMENT_ADMIN]
-    token = issue_token(settings, subject="bench", profiles=admin, ttl=timedelta(hours=4))
+    token = issue_token(settings, subject="bench", profiles=admin, ttl=timedelta(hours=12))
     headers = {"authorization": f"Bearer {token}"}
     with (
-        # Invitation mails go to a file outbox beside the CSV, as `make run` would send them.
-        running_server(url, secret, {"ROSTER_OUTBOX_DIR": str(path.parent / "outbox")}) as base,
+        # Invitation mails go to a file outbox, as `make run` would send them.
+        running_server(url, secret, {"ROSTER_OUTBOX_DIR": str(scratch / "outbox")}) as base,
         httpx.Client(base_url=base, headers=headers, timeout=600) as client,
     ):
+        yield client
+
+
+def run_server(url: str, scratch: Path, path: Path, emails: list[str], figures: Figures) -> None:
+    """The import over HTTP, then the search check of the emails given."""
+    with serving(url, scratch) as client:
         figures.rss_at_start = server_memory("VmHWM")
         before = user_count(client)
-        import_over_http(client, path, figures)
+        figures.polls = import_over_http(client, path, figures)
         with figures.timed("search check"):
             check_search(client, before, emails, figures)
         figures.peak_rss = server_memory("VmHWM")
 
 
-def report(figures: Figures, valid: int) -> None:
-    phases = figures.phases
-    print(f"\n{'phase':<36} {'seconds':>9}")
-    for phase, seconds in phases.items():
-        print(f"{phase:<36} {seconds:9.2f}")
-    server = sum(phases[p] for p in ("upload -> IN_REVIEW", "access", "commit -> COMPLETED"))
-    created = int(figures.progress.get("created", 0))
-    checking, bare_seconds = figures.bare_check, figures.bare_insert
-    print(
-        f"\nServer, upload to COMPLETED: {server:.1f} s for {created:,} users = "
-        f"{created / server:,.0f} users/s"
-    )
-    print(
-        f"Bare SQLite importer: {valid:,} rows inserted in {bare_seconds:.2f} s = "
-        f"{valid / bare_seconds:,.0f} users/s; reading and checking the file by the review's "
-        f"rules {checking:.2f} s, with it {valid / (bare_seconds + checking):,.0f} users/s"
-    )
-    print(
-        f"Server/bare: {server / bare_seconds:,.0f}x the insert, "
-        f"{server / (bare_seconds + checking):,.0f}x reading, checking and inserting"
-    )
-    print(
-        f"Server peak RSS (VmHWM): {figures.peak_rss / 2**20:,.0f} MiB "
-        f"(at start {figures.rss_at_start / 2**20:,.0f} MiB)"
-    )
+def checked(path: Path, figures: Figures) -> list[CleanRow]:
+    """The file's valid rows by the review's rules, timed."""
+    with figures.timed(CHECK):
+        total, valid = valid_rows(path)
+    print(f"  by the review's rules: {len(valid):,} valid, {total - len(valid):,} invalid")
+    return valid
 
 
 def run(args: argparse.Namespace, scratch: Path) -> int:
     figures = Figures()
     path = prepare_csv(args, scratch, figures)
-    started = time.perf_counter()
-    total, valid = valid_rows(path)
-    figures.bare_check = time.perf_counter() - started
-    print(f"  by the review's rules: {len(valid):,} valid, {total - len(valid):,} invalid")
-    figures.bare_insert = bare_import(valid, scratch / "bare.db")
-    print(f"  bare SQLite importer: {len(valid):,} rows inserted in {figures.bare_insert:.2f} s")
+    valid = checked(path, figures)
     emails = [row.email for row in valid]
     if not args.check_all:
         emails = random.Random(args.seed).sample(emails, min(args.sample, len(emails)))
     with fresh_store(args, scratch) as url:
-        run_server(url, path, emails, figures)
-    report(figures, len(valid))
+        with floors(url, scratch) as bare:
+            for floor in bare:
+                figures.loads[floor.name] = floor.load(valid)
+                print(f"  floor on {floor.name}: {figures.loads[floor.name]}")
+        run_server(url, scratch, path, emails, figures)
+        figures.sizes = store_sizes(url)
+    figures.report(store_name(url))
     return 1 if figures.failed else 0
+
+
+def run_curve(args: argparse.Namespace, scratch: Path) -> int:
+    """Files of the rows between one step and the next imported in turn into one store."""
+    steps, done = list[Step](), 0
+    with (
+        fresh_store(args, scratch) as url,
+        floors(url, scratch) as bare,
+        serving(url, scratch) as client,
+    ):
+        print(f"One {store_name(url)} store, imports up to {', '.join(map(str, args.curve))} rows")
+        for number, upto in enumerate(args.curve, 1):
+            print(f"\nStep {number}: rows {done + 1:,} to {upto:,}")
+            path = scratch / f"step-{number}.csv"
+            write_csv(path, upto - done, args.seed, skip=done)
+            figures, done = Figures(), upto
+            valid = checked(path, figures)
+            figures.loads = {floor.name: floor.load(valid) for floor in bare}
+            figures.polls = import_over_http(client, path, figures)
+            figures.peak_rss, figures.sizes = server_memory("VmHWM"), store_sizes(url)
+            figures.note(
+                f"  created {figures.created:,} of {len(valid):,} valid rows",
+                failure=figures.created != len(valid),
+            )
+            steps.append(Step(figures, (steps[-1].users if steps else 0) + figures.created))
+            show_step(steps[-1], bare[-1].name)
+    show_curve(steps, bare[-1].name)
+    return 1 if any(step.figures.failed for step in steps) else 0
+
+
+def store_name(url: str) -> str:
+    return "SQLite" if url.startswith("sqlite:///") else "PostgreSQL"
+
+
+def curve_steps(text: str) -> list[int]:
+    """--curve's rows imported so far after each step: whole numbers, rising."""
+    try:
+        steps = [int(part.replace("_", "")) for part in text.split(",")]
+    except ValueError:
+        steps = []
+    if not steps or steps[0] < 1 or any(b <= a for a, b in pairwise(steps)):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give rising row counts separated by commas, e.g. {CURVE}"
+        )
+    return steps
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -492,6 +466,14 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sample", type=int, default=500, help="created users searched (500)")
     parser.add_argument("--check-all", action="store_true", help="search every created user")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the file (1)")
+    parser.add_argument(
+        "--curve",
+        nargs="?",
+        const=curve_steps(CURVE),
+        type=curve_steps,
+        help="instead of one import, import files in turn into one store, up to each of these "
+        f"row counts (given alone: {CURVE}); --rows, --csv and the search check are left out",
+    )
     return parser.parse_args(argv)
 
 
@@ -499,7 +481,7 @@ def main(argv: list[str] | None = None) -> None:
     args = arguments(argv)
     scratch = Path(tempfile.mkdtemp(prefix="roster-import-bench-"))
     try:
-        status = run(args, scratch)
+        status = run_curve(args, scratch) if args.curve else run(args, scratch)
     finally:
         if args.keep:
             print(f"Kept {scratch}")
