@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.values import email_key
-from projections.database import Cursor, Dialect, marks
+from projections.database import Cursor, Dialect, Row, marks
 from projections.encoding import fold, from_iso, from_json
 from projections.paging import Page, decode_cursor, encode_cursor, page_of
 
@@ -19,7 +19,14 @@ SORT_COLUMNS = {
     "USERNAME": "username_key",
     "STATUS": "status",
 }
-MIN_INDEXED_SEARCH = 3  # trigram indexes need at least three characters
+#: Trigram indexes need at least three characters; a shorter term matches the start of
+#: a word through `user_words` (projections.user_words).
+MIN_INDEXED_SEARCH = 3
+#: How many users of another order than creation a search of 1 or 2 characters looks
+#: through for its page before it reads all its matches instead (see `_walked`).
+WALK = 2000
+#: Per source of `_matching`: its seq column, which its driving index reads in order.
+_SEQ = {"users": "u.seq", "users_search": "users_search.rowid", "user_words": "w.seq"}
 
 
 @dataclass(frozen=True)
@@ -80,37 +87,102 @@ def list_users(
     column = SORT_COLUMNS[field]
     kind = f"users:{field}:{direction}"
     last = decode_cursor(kind, after, 2) if after is not None else None
+    found = None
+    if _short(where) and column != "seq":
+        found = _walked(cursor, dialect, where, (column, direction), last, first + 1)
+    if found is None:
+        found = _matches(cursor, dialect, where, (column, direction), last, first + 1)
+    rows = [_user(row) for row in found]
+    return page_of(rows, first, lambda u: encode_cursor(kind, [u.sort_values[column], u.seq]))
+
+
+def _matches(
+    cursor: Cursor,
+    dialect: Dialect,
+    where: UserFilter,
+    order_by: tuple[str, str],
+    last: list[Any] | None,
+    limit: int,
+) -> list[Row]:
+    """The first `limit` users `where` asks for in the order of (column, direction) after
+    the `last` key, read from the search's index (if any) and sorted."""
+    column, direction = order_by
     if column == "seq" and direction == "DESC" and _indexed(dialect, where):
         source, clauses, params = _newest_matches(where, below=last[1] if last else None)
         keys = ["u.seq"]
     else:
         source, clauses, params = _matching(dialect, where)
-        # Oldest first, sort by the trigram index's own rowid (= seq) when it drives:
-        # SQLite then reads matches in order and stops after one page instead of sorting all.
-        seq = "users_search.rowid" if source.startswith("users_search") else "u.seq"
+        # In creation order, sort by the driving index's own seq (the trigram index's rowid
+        # oldest first, user_words' seq either way): the database then reads matches in
+        # order and stops after one page instead of sorting all.
+        seq = _SEQ[source.split()[0]]
         keys = [seq] if column == "seq" else [f"u.{column}", seq]
         if last is not None:
             given = last[1:] if column == "seq" else last
-            clauses.append(
-                f"({', '.join(keys)}) {'<' if direction == 'DESC' else '>'} ({marks(given)})"
-            )
+            clauses.append(f"({', '.join(keys)}) {_after(direction)} ({marks(given)})")
             params += given
     order = ", ".join(f"{key} {direction}" for key in keys)
     cursor.execute(
         f"SELECT u.* FROM {source} {_where(clauses)} ORDER BY {order} LIMIT %s",
-        [*params, first + 1],
+        [*params, limit],
     )
-    rows = [_user(row) for row in cursor.fetchall()]
-    return page_of(rows, first, lambda u: encode_cursor(kind, [u.sort_values[column], u.seq]))
+    return cursor.fetchall()
+
+
+def _walked(
+    cursor: Cursor,
+    dialect: Dialect,
+    where: UserFilter,
+    order_by: tuple[str, str],
+    last: list[Any] | None,
+    limit: int,
+) -> list[Row] | None:
+    """For a search of 1 or 2 characters in another order than creation: the first `limit`
+    matches among the next WALK users of that order's index (each looked up in
+    user_words), or None when fewer are there.
+
+    A common start fills a page within a few hundred users (a third of the users have a
+    word starting with "c"), where reading all its matches and sorting them would take a
+    quarter of a second at a million users. A rare start falls back to reading its few
+    matches (`_matches`), after at most WALK look-ups."""
+    column, direction = order_by
+    after = _after(direction)
+    order = f"{direction}, seq {direction} LIMIT %s"
+    keyed = f"SELECT {column} AS k, seq FROM users"
+    if last is None:
+        walk, params = f"{keyed} ORDER BY k {order}", [WALK]
+    else:
+        # Two ranges, not ({column}, seq) > (%s, %s): SQLite seeks by that row value on
+        # its first column only (seq is the rowid), so a page of users sorted by status
+        # would walk every user of the cursor's status before it.
+        walk = (
+            f"{keyed} WHERE {column} = %s AND seq {after} %s"
+            f" UNION ALL {keyed} WHERE {column} {after} %s ORDER BY k {order}"
+        )
+        params = [last[0], last[1], last[0], WALK]
+    clauses = ["EXISTS (SELECT 1 FROM user_words w WHERE w.prefix = %s AND w.seq = walk.seq)"]
+    params.append(_term(where))
+    _in_statuses(where, clauses, params)
+    join = "CROSS JOIN" if dialect == "sqlite" else "JOIN"  # see `_matching`
+    cursor.execute(
+        f"SELECT u.* FROM ({walk}) AS walk {join} users u ON u.seq = walk.seq"
+        f" {_where(clauses)} ORDER BY u.{column} {direction}, u.seq {direction} LIMIT %s",
+        [*params, limit],
+    )
+    rows = cursor.fetchall()
+    return rows if len(rows) == limit else None
 
 
 def count_users(cursor: Cursor, dialect: Dialect, where: UserFilter) -> int:
+    # Every indexed row is a user: without a status filter, count the index's matches
+    # without visiting users.
     if _indexed(dialect, where) and not where.statuses:
-        # Every indexed row is a user: count the index's matches without visiting users.
         cursor.execute(
             "SELECT count(*) AS n FROM users_search WHERE users_search MATCH %s",
             [_phrase(_term(where))],
         )
+    elif _short(where) and not where.statuses:
+        cursor.execute("SELECT count(*) AS n FROM user_words WHERE prefix = %s", [_term(where)])
     else:
         source, clauses, params = _matching(dialect, where)
         cursor.execute(f"SELECT count(*) AS n FROM {source} {_where(clauses)}", params)
@@ -127,8 +199,12 @@ def _matching(dialect: Dialect, where: UserFilter) -> tuple[str, list[str], list
         source = "users_search CROSS JOIN users u ON u.seq = users_search.rowid"
         clauses.append("users_search MATCH %s")
         params.append(_phrase(term))
-    elif term and dialect == "sqlite":
-        clauses.append("instr(u.search_text, %s) > 0")  # too short for trigrams: a scan
+    elif _short(where):
+        # The start of a word: one range of user_words' key. On SQLite, CROSS JOIN keeps
+        # it the outer loop (PostgreSQL has no CROSS JOIN ... ON, and plans by statistics).
+        join = "CROSS JOIN" if dialect == "sqlite" else "JOIN"
+        source = f"user_words w {join} users u ON u.seq = w.seq"
+        clauses.append("w.prefix = %s")
         params.append(term)
     elif term:
         escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -174,6 +250,11 @@ def _indexed(dialect: Dialect, where: UserFilter) -> bool:
     return dialect == "sqlite" and len(_term(where)) >= MIN_INDEXED_SEARCH
 
 
+def _short(where: UserFilter) -> bool:
+    """Whether the search is for the start of a word (see projections.user_words)."""
+    return 0 < len(_term(where)) < MIN_INDEXED_SEARCH
+
+
 def _term(where: UserFilter) -> str:
     return fold(where.search.strip()) if where.search else ""
 
@@ -181,6 +262,11 @@ def _term(where: UserFilter) -> str:
 def _phrase(term: str) -> str:
     """An FTS5 phrase: with the trigram tokenizer, a substring match."""
     return '"' + term.replace('"', '""') + '"'
+
+
+def _after(direction: str) -> str:
+    """The comparison that keeps the keys after a cursor's in this direction."""
+    return "<" if direction == "DESC" else ">"
 
 
 def _where(clauses: list[str]) -> str:
