@@ -25,6 +25,9 @@ MIN_INDEXED_SEARCH = 3
 #: How many users of another order than creation a search of 1 or 2 characters looks
 #: through for its page before it reads all its matches instead (see `_walked`).
 WALK = 2000
+#: A search of 1 or 2 characters with a status filter holding fewer users than this
+#: looks each of them up rather than read the term's matches (see `_matching`).
+FEW = 2000
 #: Per source of `_matching`: its seq column, which its driving index reads in order.
 _SEQ = {"users": "u.seq", "users_search": "users_search.rowid", "user_words": "w.seq"}
 
@@ -88,7 +91,7 @@ def list_users(
     kind = f"users:{field}:{direction}"
     last = decode_cursor(kind, after, 2) if after is not None else None
     found = None
-    if _short(where) and column != "seq":
+    if _short(where) and column != "seq" and not _few_in(cursor, where.statuses):
         found = _walked(cursor, dialect, where, (column, direction), last, first + 1)
     if found is None:
         found = _matches(cursor, dialect, where, (column, direction), last, first + 1)
@@ -111,7 +114,7 @@ def _matches(
         source, clauses, params = _newest_matches(where, below=last[1] if last else None)
         keys = ["u.seq"]
     else:
-        source, clauses, params = _matching(dialect, where)
+        source, clauses, params = _matching(cursor, dialect, where)
         # In creation order, sort by the driving index's own seq (the trigram index's rowid
         # oldest first, user_words' seq either way): the database then reads matches in
         # order and stops after one page instead of sorting all.
@@ -149,9 +152,10 @@ def _walked(
     after = _after(direction)
     order = f"{direction}, seq {direction} LIMIT %s"
     keyed = f"SELECT {column} AS k, seq FROM users"
+    params: list[Any]
     if last is None:
         walk, params = f"{keyed} ORDER BY k {order}", [WALK]
-    else:
+    elif dialect == "sqlite":
         # Two ranges, not ({column}, seq) > (%s, %s): SQLite seeks by that row value on
         # its first column only (seq is the rowid), so a page of users sorted by status
         # would walk every user of the cursor's status before it.
@@ -160,13 +164,16 @@ def _walked(
             f" UNION ALL {keyed} WHERE {column} {after} %s ORDER BY k {order}"
         )
         params = [last[0], last[1], last[0], WALK]
-    clauses = ["EXISTS (SELECT 1 FROM user_words w WHERE w.prefix = %s AND w.seq = walk.seq)"]
+    else:  # PostgreSQL seeks by the row value, and would sort both ranges whole
+        walk = f"{keyed} WHERE ({column}, seq) {after} (%s, %s) ORDER BY k {order}"
+        params = [*last, WALK]
+    clauses = [_has_word("walk.seq", dialect)]
     params.append(_term(where))
     _in_statuses(where, clauses, params)
     join = "CROSS JOIN" if dialect == "sqlite" else "JOIN"  # see `_matching`
     cursor.execute(
         f"SELECT u.* FROM ({walk}) AS walk {join} users u ON u.seq = walk.seq"
-        f" {_where(clauses)} ORDER BY u.{column} {direction}, u.seq {direction} LIMIT %s",
+        f" {_where(clauses)} ORDER BY walk.k {direction}, walk.seq {direction} LIMIT %s",
         [*params, limit],
     )
     rows = cursor.fetchall()
@@ -184,13 +191,15 @@ def count_users(cursor: Cursor, dialect: Dialect, where: UserFilter) -> int:
     elif _short(where) and not where.statuses:
         cursor.execute("SELECT count(*) AS n FROM user_words WHERE prefix = %s", [_term(where)])
     else:
-        source, clauses, params = _matching(dialect, where)
+        source, clauses, params = _matching(cursor, dialect, where)
         cursor.execute(f"SELECT count(*) AS n FROM {source} {_where(clauses)}", params)
     row = cursor.fetchone()
     return int(row["n"]) if row else 0
 
 
-def _matching(dialect: Dialect, where: UserFilter) -> tuple[str, list[str], list[Any]]:
+def _matching(
+    cursor: Cursor, dialect: Dialect, where: UserFilter
+) -> tuple[str, list[str], list[Any]]:
     """FROM clause, conditions and parameters selecting the users `where` asks for."""
     source, clauses, params = "users u", [], []
     term = _term(where)
@@ -199,11 +208,23 @@ def _matching(dialect: Dialect, where: UserFilter) -> tuple[str, list[str], list
         source = "users_search CROSS JOIN users u ON u.seq = users_search.rowid"
         clauses.append("users_search MATCH %s")
         params.append(_phrase(term))
+    elif _short(where) and _few_in(cursor, where.statuses):
+        # Few users in these statuses (the deactivated ones, say): each is looked up in
+        # user_words, where the term's matches could be a third of all users.
+        clauses.append(_has_word("u.seq", dialect))
+        params.append(term)
     elif _short(where):
-        # The start of a word: one range of user_words' key. On SQLite, CROSS JOIN keeps
-        # it the outer loop (PostgreSQL has no CROSS JOIN ... ON, and plans by statistics).
-        join = "CROSS JOIN" if dialect == "sqlite" else "JOIN"
-        source = f"user_words w {join} users u ON u.seq = w.seq"
+        # The start of a word: one range of user_words' key drives, each match looked up
+        # in users. SQLite keeps CROSS JOIN's order; PostgreSQL, which by its statistics
+        # may rather walk a sort order's index through every user, is held to it by a
+        # LATERAL subquery it cannot merge (OFFSET 0).
+        if dialect == "sqlite":
+            source = "user_words w CROSS JOIN users u ON u.seq = w.seq"
+        else:
+            source = (
+                "user_words w CROSS JOIN LATERAL"
+                " (SELECT * FROM users WHERE users.seq = w.seq OFFSET 0) u"
+            )
         clauses.append("w.prefix = %s")
         params.append(term)
     elif term:
@@ -236,6 +257,28 @@ def _newest_matches(where: UserFilter, *, below: int | None) -> tuple[str, list[
     params: list[Any] = [_phrase(_term(where)), *([below] if below is not None else [])]
     _in_statuses(where, clauses, params)
     return "users u", clauses, params
+
+
+def _has_word(seq: str, dialect: Dialect) -> str:
+    """The condition that the user keyed `seq` has a word starting with the term (the
+    parameter), one look-up in user_words. PostgreSQL would rather read the term's whole
+    range (up to a third of the users) into a hash: OFFSET 0 keeps it a look-up."""
+    fence = "" if dialect == "sqlite" else " OFFSET 0"
+    return f"EXISTS (SELECT 1 FROM user_words w WHERE w.prefix = %s AND w.seq = {seq}{fence})"
+
+
+def _few_in(cursor: Cursor, statuses: tuple[str, ...]) -> bool:
+    """Whether a status filter is given and fewer than FEW users are in its statuses
+    (counted no further)."""
+    if not statuses:
+        return False
+    cursor.execute(
+        f"SELECT count(*) AS n FROM (SELECT 1 FROM users WHERE status IN ({marks(statuses)})"
+        " LIMIT %s) AS listed",
+        [*statuses, FEW],
+    )
+    row = cursor.fetchone()
+    return row is not None and int(row["n"]) < FEW
 
 
 def _in_statuses(where: UserFilter, clauses: list[str], params: list[Any]) -> None:
