@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from projections.database import Cursor
+from projections.database import Cursor, Dialect
 
 #: Shorter terms than this match word starts through `user_words` (see the module).
 LONGEST_PREFIX = 2
@@ -28,8 +28,16 @@ def word_starts(folded: str) -> set[str]:
     return {word[:n] for word in _WORD.findall(folded) for n in range(1, LONGEST_PREFIX + 1)}
 
 
-def add_words(cursor: Cursor, users: Iterable[tuple[int, str]]) -> None:
-    """Indexes the word starts of these (seq, folded search text) users, in one statement
-    (about 9 rows a user)."""
+def add_words(cursor: Cursor, dialect: Dialect, users: Iterable[tuple[int, str]]) -> None:
+    """Indexes the word starts of these (seq, folded search text) users: about 9 rows a
+    user. PostgreSQL takes them as two arrays in one statement, a third of the time of
+    one statement a row (about 50 µs a user instead of 150); SQLite's statements a row
+    cost about 10 µs a user."""
     rows = [(start, seq) for seq, folded in users for start in word_starts(folded)]
-    cursor.executemany("INSERT INTO user_words (prefix, seq) VALUES (%s, %s)", rows)
+    if dialect == "postgres":
+        cursor.execute(
+            "INSERT INTO user_words (prefix, seq) SELECT * FROM unnest(%s::text[], %s::bigint[])",
+            [[start for start, _ in rows], [seq for _, seq in rows]],
+        )
+    else:
+        cursor.executemany("INSERT INTO user_words (prefix, seq) VALUES (%s, %s)", rows)

@@ -86,7 +86,7 @@ class UserListView:
                 "INSERT INTO users_search (rowid, search_text) VALUES (%s, %s)",
                 [(row[0], row[10]) for row in rows],
             )
-        add_words(cursor, [(row[0], row[10]) for row in rows])
+        add_words(cursor, self.dialect, [(row[0], row[10]) for row in rows])
         cursor.executemany(
             "INSERT INTO invitations (id, user_id) VALUES (%s, %s)",
             [(row[14], row[1]) for row in rows if row[14] is not None],
