@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.values import email_key
-from projections.database import Cursor, Dialect, marks
+from projections.database import Cursor, Dialect, Row, marks
 from projections.encoding import fold, from_iso, from_json
 from projections.paging import Page, decode_cursor, encode_cursor, page_of
 
@@ -19,7 +19,17 @@ SORT_COLUMNS = {
     "USERNAME": "username_key",
     "STATUS": "status",
 }
-MIN_INDEXED_SEARCH = 3  # trigram indexes need at least three characters
+#: Trigram indexes need at least three characters; a shorter term matches the start of
+#: a word through `user_words` (projections.user_words).
+MIN_INDEXED_SEARCH = 3
+#: How many users of another order than creation a search of 1 or 2 characters looks
+#: through for its page before it reads all its matches instead (see `_walked`).
+WALK = 2000
+#: A search of 1 or 2 characters with a status filter holding fewer users than this
+#: looks each of them up rather than read the term's matches (see `_matching`).
+FEW = 2000
+#: Per source of `_matching`: its seq column, which its driving index reads in order.
+_SEQ = {"users": "u.seq", "users_search": "users_search.rowid", "user_words": "w.seq"}
 
 
 @dataclass(frozen=True)
@@ -80,45 +90,116 @@ def list_users(
     column = SORT_COLUMNS[field]
     kind = f"users:{field}:{direction}"
     last = decode_cursor(kind, after, 2) if after is not None else None
+    found = None
+    if _short(where) and column != "seq" and not _few_in(cursor, where.statuses):
+        found = _walked(cursor, dialect, where, (column, direction), last, first + 1)
+    if found is None:
+        found = _matches(cursor, dialect, where, (column, direction), last, first + 1)
+    rows = [_user(row) for row in found]
+    return page_of(rows, first, lambda u: encode_cursor(kind, [u.sort_values[column], u.seq]))
+
+
+def _matches(
+    cursor: Cursor,
+    dialect: Dialect,
+    where: UserFilter,
+    order_by: tuple[str, str],
+    last: list[Any] | None,
+    limit: int,
+) -> list[Row]:
+    """The first `limit` users `where` asks for in the order of (column, direction) after
+    the `last` key, read from the search's index (if any) and sorted."""
+    column, direction = order_by
     if column == "seq" and direction == "DESC" and _indexed(dialect, where):
         source, clauses, params = _newest_matches(where, below=last[1] if last else None)
         keys = ["u.seq"]
     else:
-        source, clauses, params = _matching(dialect, where)
-        # Oldest first, sort by the trigram index's own rowid (= seq) when it drives:
-        # SQLite then reads matches in order and stops after one page instead of sorting all.
-        seq = "users_search.rowid" if source.startswith("users_search") else "u.seq"
+        source, clauses, params = _matching(cursor, dialect, where)
+        # In creation order, sort by the driving index's own seq (the trigram index's rowid
+        # oldest first, user_words' seq either way): the database then reads matches in
+        # order and stops after one page instead of sorting all.
+        seq = _SEQ[source.split()[0]]
         keys = [seq] if column == "seq" else [f"u.{column}", seq]
         if last is not None:
             given = last[1:] if column == "seq" else last
-            clauses.append(
-                f"({', '.join(keys)}) {'<' if direction == 'DESC' else '>'} ({marks(given)})"
-            )
+            clauses.append(f"({', '.join(keys)}) {_after(direction)} ({marks(given)})")
             params += given
     order = ", ".join(f"{key} {direction}" for key in keys)
     cursor.execute(
         f"SELECT u.* FROM {source} {_where(clauses)} ORDER BY {order} LIMIT %s",
-        [*params, first + 1],
+        [*params, limit],
     )
-    rows = [_user(row) for row in cursor.fetchall()]
-    return page_of(rows, first, lambda u: encode_cursor(kind, [u.sort_values[column], u.seq]))
+    return cursor.fetchall()
+
+
+def _walked(
+    cursor: Cursor,
+    dialect: Dialect,
+    where: UserFilter,
+    order_by: tuple[str, str],
+    last: list[Any] | None,
+    limit: int,
+) -> list[Row] | None:
+    """For a search of 1 or 2 characters in another order than creation: the first `limit`
+    matches among the next WALK users of that order's index (each looked up in
+    user_words), or None when fewer are there.
+
+    A common start fills a page within a few hundred users (a third of the users have a
+    word starting with "c"), where reading all its matches and sorting them would take a
+    quarter of a second at a million users. A rare start falls back to reading its few
+    matches (`_matches`), after at most WALK look-ups."""
+    column, direction = order_by
+    after = _after(direction)
+    order = f"{direction}, seq {direction} LIMIT %s"
+    keyed = f"SELECT {column} AS k, seq FROM users"
+    params: list[Any]
+    if last is None:
+        walk, params = f"{keyed} ORDER BY k {order}", [WALK]
+    elif dialect == "sqlite":
+        # Two ranges, not ({column}, seq) > (%s, %s): SQLite seeks by that row value on
+        # its first column only (seq is the rowid), so a page of users sorted by status
+        # would walk every user of the cursor's status before it.
+        walk = (
+            f"{keyed} WHERE {column} = %s AND seq {after} %s"
+            f" UNION ALL {keyed} WHERE {column} {after} %s ORDER BY k {order}"
+        )
+        params = [last[0], last[1], last[0], WALK]
+    else:  # PostgreSQL seeks by the row value, and would sort both ranges whole
+        walk = f"{keyed} WHERE ({column}, seq) {after} (%s, %s) ORDER BY k {order}"
+        params = [*last, WALK]
+    clauses = [_has_word("walk.seq", dialect)]
+    params.append(_term(where))
+    _in_statuses(where, clauses, params)
+    join = "CROSS JOIN" if dialect == "sqlite" else "JOIN"  # see `_matching`
+    cursor.execute(
+        f"SELECT u.* FROM ({walk}) AS walk {join} users u ON u.seq = walk.seq"
+        f" {_where(clauses)} ORDER BY walk.k {direction}, walk.seq {direction} LIMIT %s",
+        [*params, limit],
+    )
+    rows = cursor.fetchall()
+    return rows if len(rows) == limit else None
 
 
 def count_users(cursor: Cursor, dialect: Dialect, where: UserFilter) -> int:
+    # Every indexed row is a user: without a status filter, count the index's matches
+    # without visiting users.
     if _indexed(dialect, where) and not where.statuses:
-        # Every indexed row is a user: count the index's matches without visiting users.
         cursor.execute(
             "SELECT count(*) AS n FROM users_search WHERE users_search MATCH %s",
             [_phrase(_term(where))],
         )
+    elif _short(where) and not where.statuses:
+        cursor.execute("SELECT count(*) AS n FROM user_words WHERE prefix = %s", [_term(where)])
     else:
-        source, clauses, params = _matching(dialect, where)
+        source, clauses, params = _matching(cursor, dialect, where)
         cursor.execute(f"SELECT count(*) AS n FROM {source} {_where(clauses)}", params)
     row = cursor.fetchone()
     return int(row["n"]) if row else 0
 
 
-def _matching(dialect: Dialect, where: UserFilter) -> tuple[str, list[str], list[Any]]:
+def _matching(
+    cursor: Cursor, dialect: Dialect, where: UserFilter
+) -> tuple[str, list[str], list[Any]]:
     """FROM clause, conditions and parameters selecting the users `where` asks for."""
     source, clauses, params = "users u", [], []
     term = _term(where)
@@ -127,8 +208,24 @@ def _matching(dialect: Dialect, where: UserFilter) -> tuple[str, list[str], list
         source = "users_search CROSS JOIN users u ON u.seq = users_search.rowid"
         clauses.append("users_search MATCH %s")
         params.append(_phrase(term))
-    elif term and dialect == "sqlite":
-        clauses.append("instr(u.search_text, %s) > 0")  # too short for trigrams: a scan
+    elif _short(where) and _few_in(cursor, where.statuses):
+        # Few users in these statuses (the deactivated ones, say): each is looked up in
+        # user_words, where the term's matches could be a third of all users.
+        clauses.append(_has_word("u.seq", dialect))
+        params.append(term)
+    elif _short(where):
+        # The start of a word: one range of user_words' key drives, each match looked up
+        # in users. SQLite keeps CROSS JOIN's order; PostgreSQL, which by its statistics
+        # may rather walk a sort order's index through every user, is held to it by a
+        # LATERAL subquery it cannot merge (OFFSET 0).
+        if dialect == "sqlite":
+            source = "user_words w CROSS JOIN users u ON u.seq = w.seq"
+        else:
+            source = (
+                "user_words w CROSS JOIN LATERAL"
+                " (SELECT * FROM users WHERE users.seq = w.seq OFFSET 0) u"
+            )
+        clauses.append("w.prefix = %s")
         params.append(term)
     elif term:
         escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -162,6 +259,28 @@ def _newest_matches(where: UserFilter, *, below: int | None) -> tuple[str, list[
     return "users u", clauses, params
 
 
+def _has_word(seq: str, dialect: Dialect) -> str:
+    """The condition that the user keyed `seq` has a word starting with the term (the
+    parameter), one look-up in user_words. PostgreSQL would rather read the term's whole
+    range (up to a third of the users) into a hash: OFFSET 0 keeps it a look-up."""
+    fence = "" if dialect == "sqlite" else " OFFSET 0"
+    return f"EXISTS (SELECT 1 FROM user_words w WHERE w.prefix = %s AND w.seq = {seq}{fence})"
+
+
+def _few_in(cursor: Cursor, statuses: tuple[str, ...]) -> bool:
+    """Whether a status filter is given and fewer than FEW users are in its statuses
+    (counted no further)."""
+    if not statuses:
+        return False
+    cursor.execute(
+        f"SELECT count(*) AS n FROM (SELECT 1 FROM users WHERE status IN ({marks(statuses)})"
+        " LIMIT %s) AS listed",
+        [*statuses, FEW],
+    )
+    row = cursor.fetchone()
+    return row is not None and int(row["n"]) < FEW
+
+
 def _in_statuses(where: UserFilter, clauses: list[str], params: list[Any]) -> None:
     if where.statuses:
         clauses.append(f"u.status IN ({marks(where.statuses)})")
@@ -174,6 +293,11 @@ def _indexed(dialect: Dialect, where: UserFilter) -> bool:
     return dialect == "sqlite" and len(_term(where)) >= MIN_INDEXED_SEARCH
 
 
+def _short(where: UserFilter) -> bool:
+    """Whether the search is for the start of a word (see projections.user_words)."""
+    return 0 < len(_term(where)) < MIN_INDEXED_SEARCH
+
+
 def _term(where: UserFilter) -> str:
     return fold(where.search.strip()) if where.search else ""
 
@@ -181,6 +305,11 @@ def _term(where: UserFilter) -> str:
 def _phrase(term: str) -> str:
     """An FTS5 phrase: with the trigram tokenizer, a substring match."""
     return '"' + term.replace('"', '""') + '"'
+
+
+def _after(direction: str) -> str:
+    """The comparison that keeps the keys after a cursor's in this direction."""
+    return "<" if direction == "DESC" else ">"
 
 
 def _where(clauses: list[str]) -> str:

@@ -13,6 +13,7 @@ from domain.users import User
 from domain.values import email_key, username_key
 from projections.database import Cursor, Dialect, marks
 from projections.encoding import fold, from_json, iso, to_json
+from projections.user_words import add_words
 
 STATUS_EVENTS = User.StatusChanged
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -32,7 +33,7 @@ _fold_name = functools.lru_cache(maxsize=1 << 16)(fold)
 
 
 class UserListView:
-    """Keeps `users`, its search index, `group_members` and group member counts."""
+    """Keeps `users`, its search indexes, `group_members` and group member counts."""
 
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
@@ -40,6 +41,7 @@ class UserListView:
     def clear(self, cursor: Cursor) -> None:
         cursor.execute("DELETE FROM group_members")
         cursor.execute("DELETE FROM users")
+        cursor.execute("DELETE FROM user_words")
         cursor.execute("DELETE FROM invitations")
         if self.dialect == "sqlite":
             cursor.execute("INSERT INTO users_search (users_search) VALUES ('delete-all')")
@@ -94,6 +96,7 @@ class UserListView:
                 "INSERT INTO users_search (rowid, search_text) VALUES (%s, %s)",
                 [(row[0], row[10]) for row in rows],
             )
+        add_words(cursor, self.dialect, [(row[0], row[10]) for row in rows])
         cursor.executemany(
             "INSERT INTO invitations (id, user_id) VALUES (%s, %s)",
             [(row[14], row[1]) for row in rows if row[14] is not None],

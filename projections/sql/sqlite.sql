@@ -43,6 +43,15 @@ CREATE TABLE IF NOT EXISTS invitations (
 CREATE VIRTUAL TABLE IF NOT EXISTS users_search USING fts5(
     search_text, content='users', content_rowid='seq', tokenize='trigram'
 );
+-- Searches of 1 or 2 characters match the start of a word: the first character and the
+-- first two of each word (run of letters and digits) of a user's folded name, email and
+-- username, one row each (projections/user_words.py). Such a search is one range of
+-- this key, in creation order: no scan of the users.
+CREATE TABLE IF NOT EXISTS user_words (
+    prefix TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (prefix, seq)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS group_members (
     group_id TEXT NOT NULL,
     user_id TEXT NOT NULL,

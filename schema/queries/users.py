@@ -21,7 +21,11 @@ class UserQueries:
     @strawberry.field(
         permission_classes=[CanReadUsers],
         description="Search matches, case- and accent-insensitively, any part of the name, "
-        "email or username.",
+        "email or username. A search of 1 or 2 characters matches the start of a word "
+        "instead: the words are the runs of letters and digits in the first name, last name, "
+        "email (its local part and each piece of its domain) and username, so 'jo' finds "
+        "José Pérez and ana@jobs.io but not Marjorie, and 'o' finds O'Brien but \"o'\" "
+        "finds no one.",
     )
     async def users(
         self,
