@@ -78,7 +78,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
             ]
             saved = built.roster.register_users(
                 people, actor="admin", source=StatusChangeSource.IMPORT
-            )
+            ).outcomes
             joelle = saved[2]
             assert isinstance(joelle, Saved)
             built.roster.deactivate_user(joelle.id, actor="admin", reason=None)
