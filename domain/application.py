@@ -20,7 +20,10 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.sql import SQL, Identifier
 
 from domain import values
 from domain.errors import (
@@ -321,20 +324,67 @@ class Roster(Application[UUID]):
 
     def record_invitations_sent(self, sent: Sequence[tuple[UUID, UUID, datetime]]) -> None:
         """`record_invitation_sent` for many (user id, invitation id, when) in one atomic
-        write; one by one when another writer changed one of the users meanwhile. Users
-        that are gone are skipped."""
-        users = []
+        write, the users read in one query; one by one when another writer changed one of
+        the users meanwhile. Users that are gone are skipped."""
+        users = self._users_sent_to(user_id for user_id, _, _ in sent)
         for user_id, invitation_id, at in sent:
-            user = self._load(user_id)
-            if isinstance(user, User):
-                user.record_sent(invitation_id, at)
-                users.append(user)
+            if user_id in users:
+                users[user_id].record_sent(invitation_id, at)
         try:
-            self.save(*users)
+            self.save(*users.values())
         except IntegrityError:
             for user_id, invitation_id, at in sent:
                 with contextlib.suppress(NotFoundError):
                     self.record_invitation_sent(user_id, invitation_id, at)
+
+    #: How many users `_users_sent_to` reads with one query at most.
+    SENT_CHUNK: ClassVar[int] = 500
+
+    def _users_sent_to(self, user_ids: Iterable[UUID]) -> dict[UUID, User]:
+        """The users of these ids that exist, each made from its events as the repository
+        makes it, the events of all of them read in one query (per SENT_CHUNK users): the
+        repository reads a user with two (its snapshot, which users never have, then its
+        events), and mails are recorded by the hundred."""
+        ids = list(dict.fromkeys(user_ids))
+        recorder = self.recorder
+        rows: list[Any] = []
+        for start in range(0, len(ids), self.SENT_CHUNK):
+            chunk = ids[start : start + self.SENT_CHUNK]
+            if isinstance(recorder, SQLiteApplicationRecorder):
+                marks = ", ".join("?" * len(chunk))
+                with recorder.datastore.transaction(commit=False) as cursor:
+                    cursor.execute(
+                        f"SELECT * FROM {recorder.events_table_name} WHERE originator_id IN"
+                        f" ({marks}) ORDER BY originator_id, originator_version",
+                        [user_id.hex for user_id in chunk],  # as the recorder stores them
+                    )
+                    rows.extend(cursor.fetchall())
+            else:
+                postgres = cast(PostgresApplicationRecorder, recorder)
+                query = SQL(
+                    "SELECT * FROM {}.{} WHERE originator_id = ANY(%s)"
+                    " ORDER BY originator_id, originator_version"
+                ).format(
+                    Identifier(postgres.datastore.schema), Identifier(postgres.events_table_name)
+                )
+                with postgres.datastore.transaction(commit=False) as cursor:
+                    cursor.execute(query, (chunk,))
+                    rows.extend(cursor.fetchall())
+        events: dict[UUID, list[Any]] = {}
+        for row in rows:
+            user_id = UUID(str(row["originator_id"]))
+            stored = StoredEvent(
+                user_id, row["originator_version"], row["topic"], bytes(row["state"])
+            )
+            events.setdefault(user_id, []).append(self.mapper.to_domain_event(stored))
+        users = {}
+        for user_id, each in events.items():
+            user = None
+            for event in each:  # as project_aggregate does, without its check of each type
+                user = event.mutate(user)
+            if isinstance(user, User):
+                users[user_id] = user
+        return users
 
     @retried_on_conflict
     def record_invitation_undeliverable(
