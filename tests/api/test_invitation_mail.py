@@ -1,7 +1,7 @@
 """Invitation mails over real components: the file outbox, a real SMTP server (aiosmtpd)
 that accepts, is down, answers 451 or refuses with 550, offers PIPELINING or not, resends,
-deactivations before a mail goes out, the sending rate, and a server process killed while
-mails go out.
+deactivations before a mail goes out, the sending rate kept by several lanes, connections
+kept from claim to claim, and a server process killed while mails go out.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from uuid import UUID, uuid4
 import pytest
 
 from domain.users import User
-from jobs.delivery import FIRST_RETRY_SECONDS
+from jobs import delivery
+from jobs.delivery import FIRST_RETRY_SECONDS, lanes_for
 from jobs.leases import Leases
 from tests.api.importing import Importer, people
 from tests.api.operations import ACCEPT, RESEND, Administrator
@@ -364,6 +365,52 @@ def test_mails_go_out_at_the_configured_rate(
     arrivals = mail_server.mailbox.arrivals
     assert arrivals[-1] - arrivals[0] >= 2.0  # 59 gaps of 1/20 s: about 2.95 s
     assert len(mail_server.mailbox.recipients()) == 60
+
+
+def test_lanes_share_the_rate_and_send_each_mail_once(
+    serve: Callable[..., ThreadedServer], mail_server: MailServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 1,500 a second a process sends over three lanes (threads, each with its own
+    claims and connection); together they keep to the rate."""
+    assert lanes_for(1500) == 3
+    monkeypatch.setattr(delivery, "CLAIM_ROWS", 20)  # so that each lane gets some
+    server = with_mails_waiting(serve, mail_server, rate="1500", mails=150)
+    services = server.app.state.services
+
+    services.delivery.start()
+    wait_for(lambda: mail_server.mailbox.count() >= 150, within=30)
+    wait_for(lambda: set(delivery_statuses_all(server)) == {"SENT"})
+    time.sleep(1)  # time for a mail too many
+
+    arrivals = mail_server.mailbox.arrivals
+    assert arrivals[-1] - arrivals[0] >= 0.8 * 149 / 1500  # 149 gaps of 1/1,500 s
+    assert set(mail_server.mailbox.recipients().values()) == {1}
+    assert len(mail_server.mailbox.recipients()) == 150
+    assert 1 < len({row["claimed_by"] for row in delivery_rows(server)}) <= 3
+    stored = services.roster.recorder.select_notifications(start=1, limit=10_000)
+    assert sum(n.topic.endswith(".InvitationSent") for n in stored) == 150
+
+
+def test_a_lane_keeps_its_connection_from_claim_to_claim(
+    serve: Callable[..., ThreadedServer], mail_server: MailServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(delivery, "CLAIM_ROWS", 5)
+    server = with_mails_waiting(serve, mail_server, rate="400", mails=20)  # one lane
+
+    server.app.state.services.delivery.start()
+    wait_for(lambda: mail_server.mailbox.count() >= 20)
+
+    assert mail_server.mailbox.connections == 1  # four claims, one connection
+
+
+def delivery_rows(server: ThreadedServer) -> list[dict[str, Any]]:
+    with server.app.state.services.database.reading() as cursor:
+        cursor.execute("SELECT * FROM mail_deliveries ORDER BY seq")
+        return cast(list[dict[str, Any]], cursor.fetchall())
+
+
+def delivery_statuses_all(server: ThreadedServer) -> list[str]:
+    return [row["status"] for row in delivery_rows(server)]
 
 
 def launch_with_short_claims(env: dict[str, str], workdir: Path) -> ServerProcess:
