@@ -125,7 +125,7 @@ class Lane(BackgroundLoop):
             self.outbox.close()  # nothing to send: the connection is let go until there is
             return 0
         ours = {row["invitation_id"] for row in rows}
-        checked = time.monotonic()  # the claim itself was a fresh look
+        checked = renewed = time.monotonic()  # the claim itself was a fresh look
         try:
             for index, row in enumerate(rows):
                 if self.stopping:
@@ -133,8 +133,12 @@ class Lane(BackgroundLoop):
                 with self.stages.timed("pace"):
                     self.delivery.pace.wait()
                 if time.monotonic() - checked >= RECHECK_SECONDS:
+                    later = [waiting["invitation_id"] for waiting in rows[index:]]
                     with self.stages.timed("claim"):
-                        ours = self._still_ours([later["invitation_id"] for later in rows[index:]])
+                        if time.monotonic() - renewed >= CLAIM_SECONDS / 4:
+                            self._renew(later)
+                            renewed = time.monotonic()
+                        ours = self._still_ours(later)
                     checked = time.monotonic()
                 if row["invitation_id"] not in ours:
                     continue  # replaced, accepted or deactivated since: not worth sending
@@ -245,22 +249,26 @@ class Lane(BackgroundLoop):
             claimed: list[dict[str, Any]] = cursor.fetchall()
             return claimed
 
-    def _still_ours(self, ids: list[str]) -> set[str]:
-        """Renews the claim on these rows just before sending them; those no longer
-        PENDING (the read model superseded them) or claimed by another lane or process
-        are left out."""
-        owner = self.owner
+    def _renew(self, ids: list[str]) -> None:
+        """Claims these rows for CLAIM_SECONDS more: a claim sent slower than its size
+        allowed for (while an import runs) does not run out under this lane."""
         with self.database.writing() as cursor:
             cursor.execute(
                 "UPDATE mail_deliveries SET claimed_until = %s"
                 f" WHERE invitation_id IN ({marks(ids)}) AND status = 'PENDING'"
                 " AND claimed_by = %s",
-                (time.time() + CLAIM_SECONDS, *ids, owner),
+                (time.time() + CLAIM_SECONDS, *ids, self.owner),
             )
+
+    def _still_ours(self, ids: list[str]) -> set[str]:
+        """Of these rows, those still to be sent by this lane: not those the read model
+        superseded since (replaced, accepted, deactivated) or another lane or process
+        claimed (after a claim of ours ran out). A read: the rows are not locked."""
+        with self.database.reading() as cursor:
             cursor.execute(
                 f"SELECT invitation_id FROM mail_deliveries WHERE invitation_id IN ({marks(ids)})"
                 " AND status = 'PENDING' AND claimed_by = %s",
-                (*ids, owner),
+                (*ids, self.owner),
             )
             return {row["invitation_id"] for row in cursor.fetchall()}
 
