@@ -370,11 +370,11 @@ def test_mails_go_out_at_the_configured_rate(
 def test_lanes_share_the_rate_and_send_each_mail_once(
     serve: Callable[..., ThreadedServer], mail_server: MailServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """At 1,500 a second a process sends over three lanes (threads, each with its own
+    """At 750 a second a process sends over three lanes (threads, each with its own
     claims and connection); together they keep to the rate."""
-    assert lanes_for(1500) == 3
+    assert lanes_for(750) == 3
     monkeypatch.setattr(delivery, "CLAIM_ROWS", 20)  # so that each lane gets some
-    server = with_mails_waiting(serve, mail_server, rate="1500", mails=150)
+    server = with_mails_waiting(serve, mail_server, rate="750", mails=150)
     services = server.app.state.services
 
     services.delivery.start()
@@ -383,7 +383,7 @@ def test_lanes_share_the_rate_and_send_each_mail_once(
     time.sleep(1)  # time for a mail too many
 
     arrivals = mail_server.mailbox.arrivals
-    assert arrivals[-1] - arrivals[0] >= 0.8 * 149 / 1500  # 149 gaps of 1/1,500 s
+    assert arrivals[-1] - arrivals[0] >= 0.8 * 149 / 750  # 149 gaps of 1/750 s
     assert set(mail_server.mailbox.recipients().values()) == {1}
     assert len(mail_server.mailbox.recipients()) == 150
     assert 1 < len({row["claimed_by"] for row in delivery_rows(server)}) <= 3
@@ -395,7 +395,7 @@ def test_a_lane_keeps_its_connection_from_claim_to_claim(
     serve: Callable[..., ThreadedServer], mail_server: MailServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(delivery, "CLAIM_ROWS", 5)
-    server = with_mails_waiting(serve, mail_server, rate="400", mails=20)  # one lane
+    server = with_mails_waiting(serve, mail_server, rate="200", mails=20)  # one lane
 
     server.app.state.services.delivery.start()
     wait_for(lambda: mail_server.mailbox.count() >= 20)
