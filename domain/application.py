@@ -15,12 +15,12 @@ import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, ClassVar, Protocol, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, Recording
+from eventsourcing.persistence import IntegrityError, Recording, StoredEvent
 
 from domain import values
 from domain.errors import (
@@ -83,6 +83,12 @@ class NewUser:
     status: UserStatus = UserStatus.PENDING
     created_at: datetime | None = None
     reason: str | None = None
+
+
+class EventsOfMany(Protocol):
+    def events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
+        """Every event of these aggregates, in one query: by aggregate, in order."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -338,20 +344,43 @@ class Roster(Application[UUID]):
 
     def record_invitations_sent(self, sent: Sequence[tuple[UUID, UUID, datetime]]) -> None:
         """`record_invitation_sent` for many (user id, invitation id, when) in one atomic
-        write; one by one when another writer changed one of the users meanwhile. Users
-        that are gone are skipped."""
-        users = []
+        write, the users read in one query; one by one when another writer changed one of
+        the users meanwhile. Users that are gone are skipped."""
+        users = self._users_sent_to(user_id for user_id, _, _ in sent)
         for user_id, invitation_id, at in sent:
-            user = self._load(user_id)
-            if isinstance(user, User):
-                user.record_sent(invitation_id, at)
-                users.append(user)
+            if user_id in users:
+                users[user_id].record_sent(invitation_id, at)
         try:
-            self.save(*users)
+            self.save(*users.values())
         except IntegrityError:
             for user_id, invitation_id, at in sent:
                 with contextlib.suppress(NotFoundError):
                     self.record_invitation_sent(user_id, invitation_id, at)
+
+    #: How many users `_users_sent_to` reads with one query at most.
+    SENT_CHUNK: ClassVar[int] = 500
+
+    def _users_sent_to(self, user_ids: Iterable[UUID]) -> dict[UUID, User]:
+        """The users of these ids that exist, each made from its events as the repository
+        makes it, the events of all of them read in one query (per SENT_CHUNK users): the
+        repository reads a user with two (its snapshot, which users never have, then its
+        events), and mails are recorded by the hundred."""
+        ids = list(dict.fromkeys(user_ids))
+        recorder = cast(EventsOfMany, self.recorder)
+        stored: list[StoredEvent] = []
+        for start in range(0, len(ids), self.SENT_CHUNK):
+            stored.extend(recorder.events_of(ids[start : start + self.SENT_CHUNK]))
+        events: dict[UUID, list[Any]] = {}
+        for event in map(self.mapper.to_domain_event, stored):
+            events.setdefault(event.originator_id, []).append(event)
+        users = {}
+        for user_id, each in events.items():
+            user = None
+            for event in each:  # as project_aggregate does, without its check of each type
+                user = event.mutate(user)
+            if isinstance(user, User):
+                users[user_id] = user
+        return users
 
     @retried_on_conflict
     def record_invitation_undeliverable(

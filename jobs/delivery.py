@@ -5,25 +5,36 @@ transaction with its position, so no invitation is missed and none is listed twi
 The worker claims due rows for a while (`claimed_until`, so several processes share
 the work and a dead one's rows come back), looks again that they are still to be sent
 (at most RECHECK_SECONDS before sending each), sends them, and every RECHECK_SECONDS
-marks those sent SENT and records `InvitationSent` on their users in one write. A crash
+marks those sent (by every lane of the process, see below) SENT and records
+`InvitationSent` on their users, the users read at once and written at once. A crash
 between sending and marking resends only the mails of that last quarter second (a
 database that goes away meanwhile resends none: they are recorded once it is back). A mail
 server that is down or answers 4xx is tried again with growing pauses. Every mail is
 built and sent on its own: whatever else goes wrong with one (a 5xx refusal, an
 address the server cannot take, a mail that cannot be built, an error of our own) is
 recorded on its user (`InvitationUndeliverable`, with a reason a person can act on),
-it is not tried again, and the other mails of the claim go on. Mails go out
-at most `rate` per second, and at most YIELD_RATE while any worker reads or commits an
-import: the commit only adds rows to the list, and is not slowed by sending.
+it is not tried again, and the other mails of the claim go on.
+
+A mail server answers each mail after a few round trips, so one connection carries
+only so many mails a second: a process sends over one lane (a thread with its own
+claims and its own connection, kept from claim to claim) per LANE_RATE mails a second
+of its rate, up to MAX_LANES. Each lane claims, looks again and sends as above; they
+share the rate and the record of mails sent (`jobs.sharing`): mails of the process go
+out at most `rate` per second, and at most YIELD_RATE while any worker reads or commits
+an import (the commit only adds rows to the list, and is not slowed by sending). Where
+the lanes' time goes is logged once a minute while mails go out, and once more when
+none is left or an import starts or ends.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import textwrap
 import time
 import traceback
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -33,24 +44,27 @@ from domain.errors import DomainError
 from jobs.invitation_mail import InvitationMail, MailTemplates, UnsendableAddress
 from jobs.loop import BackgroundLoop
 from jobs.outboxes import DeliveryError, Outbox
+from jobs.sharing import Pace, Stages, Unrecorded
 from jobs.worker import worker_name
 from projections.database import ReadDatabase, marks
 from projections.encoding import from_iso
 
 log = logging.getLogger("roster.mail")
 
-#: Mails claimed at once at most, and for how long: a claim holds no more mails than
-#: a quarter of its time allows at the set rate, so it never runs out mid-claim, and a
-#: dead process's mails come back to the others within a minute.
-CLAIM_ROWS = 50
+#: Mails claimed at once by a lane at most, and for how long: a claim holds no more
+#: mails than a quarter of its time allows at the lane's share of the rate, so it never
+#: runs out mid-claim, and a dead process's mails come back to the others within a minute.
+CLAIM_ROWS = 200
 CLAIM_SECONDS = 60.0
 #: How stale the look at a claimed mail may be when it is sent, and how long sent mails
 #: wait to be recorded as sent (a crash resends those).
 RECHECK_SECONDS = 0.25
-#: Mails a second at most while an import is read or committed (by any process), and
-#: how often the store is asked whether one is.
-YIELD_RATE = 10.0
-IMPORT_LOOK_SECONDS = 1.0
+#: One lane (thread and mail server connection) per this many mails a second of the
+#: rate, and at most this many: a lane spends 1.5 to 2.5 ms on a mail to a mail server
+#: on the same host (its round trips, waiting for the lanes' shared interpreter), more
+#: over a network; with time to spare, lanes keep to the rate set.
+LANE_RATE = 250.0
+MAX_LANES = 4
 FIRST_RETRY_SECONDS = 5.0
 MAX_RETRY_SECONDS = 3600.0
 #: A reason recorded on the user is cut to this length, an unforeseen error's own
@@ -59,33 +73,43 @@ MAX_REASON_LENGTH = 500
 CAUSE_LENGTH = 200
 
 
-class DeliveryWorker(BackgroundLoop):
-    def __init__(
-        self,
-        roster: Roster,
-        database: ReadDatabase,
-        outbox: Outbox,
-        templates: MailTemplates,
-        *,
-        sender: str,
-        portal_url: str,
-        rate: float,
-        poll_seconds: float = 1.0,
-    ) -> None:
-        self.roster = roster
-        self.database = database
-        self.outbox = outbox
-        self.mail = InvitationMail(templates, sender)
-        self.portal_url = portal_url
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self._importing = False
-        self._looked_for_imports = float("-inf")
-        self.claim_rows = max(1, min(CLAIM_ROWS, int(rate * CLAIM_SECONDS / 4)))
+def lanes_for(rate: float) -> int:
+    return max(1, min(MAX_LANES, math.ceil(rate / LANE_RATE)))
+
+
+@dataclass
+class Delivery:
+    """What the lanes of a process share."""
+
+    roster: Roster
+    database: ReadDatabase
+    outbox: Outbox
+    mail: InvitationMail
+    portal_url: str
+    claim_rows: int
+    stages: Stages
+    pace: Pace
+    unrecorded: Unrecorded
+
+
+class Lane(BackgroundLoop):
+    """One thread that claims mails, sends them over its own connection and records them."""
+
+    def __init__(self, delivery: Delivery, name: str, poll_seconds: float) -> None:
+        self.delivery = delivery
+        self.roster = delivery.roster
+        self.database = delivery.database
+        self.outbox = delivery.outbox
+        self.stages = delivery.stages
+        self.unrecorded = delivery.unrecorded
         self.owner = worker_name()
-        self._next_send = 0.0
-        #: Mails handed over and not yet recorded as sent (with when they were sent).
-        self._unrecorded: list[tuple[dict[str, Any], datetime]] = []
-        super().__init__("mail-delivery", poll_seconds)
+        super().__init__(name, poll_seconds)
+
+    def run(self) -> None:
+        try:
+            super().run()
+        finally:
+            self.outbox.close()  # this lane's connection
 
     def run_once(self) -> bool:
         return self.deliver_due() > 0
@@ -93,29 +117,38 @@ class DeliveryWorker(BackgroundLoop):
     def deliver_due(self) -> int:
         """Sends the mails due now (one claim's worth); returns how many were handled."""
         # Mails whose record failed (the database went away) are still PENDING and claimed
-        # by this worker: recorded first, so that no claim of ours ever sends them again.
-        self._record_sent()
-        rows = self._claim()
+        # by their lane: recorded first, so that no claim ever sends them again.
+        self.unrecorded.record()
+        with self.stages.timed("claim"):
+            rows = self._claim()
+        self.stages.working(self.name, bool(rows))
+        if not rows:
+            self.outbox.close()  # nothing to send: the connection is let go until there is
+            return 0
         ours = {row["invitation_id"] for row in rows}
-        checked = recorded = time.monotonic()  # the claim itself was a fresh look
+        checked = renewed = time.monotonic()  # the claim itself was a fresh look
         try:
             for index, row in enumerate(rows):
                 if self.stopping:
                     break
-                self._pace()
+                with self.stages.timed("pace"):
+                    self.delivery.pace.wait()
                 if time.monotonic() - checked >= RECHECK_SECONDS:
-                    ours = self._still_ours([later["invitation_id"] for later in rows[index:]])
+                    later = [waiting["invitation_id"] for waiting in rows[index:]]
+                    with self.stages.timed("claim"):
+                        if time.monotonic() - renewed >= CLAIM_SECONDS / 4:
+                            self._renew(later)
+                            renewed = time.monotonic()
+                        ours = self._still_ours(later)
                     checked = time.monotonic()
                 if row["invitation_id"] not in ours:
                     continue  # replaced, accepted or deactivated since: not worth sending
                 if self._deliver(row):
-                    self._unrecorded.append((row, datetime.now(UTC)))
-                if time.monotonic() - recorded >= RECHECK_SECONDS:
-                    self._record_sent()
-                    recorded = time.monotonic()
+                    self.unrecorded.add(row, datetime.now(UTC))
+                    self.stages.handed_over()
+                self.unrecorded.record_every(RECHECK_SECONDS)
         finally:
-            self.outbox.close()  # one connection per claim, not per mail
-            self._record_sent()
+            self.unrecorded.record()
         return len(rows)
 
     # ------------------------------------------------------------------ one mail
@@ -130,7 +163,10 @@ class DeliveryWorker(BackgroundLoop):
             return False
         token = self.roster.tokens.token_for(UUID(row["invitation_id"]))
         try:
-            message = self.mail.compose(row, f"{self.portal_url}{token}", expires_at)
+            with self.stages.timed("build"):
+                mail = self.delivery.mail.compose(
+                    row, f"{self.delivery.portal_url}{token}", expires_at
+                )
         except UnsendableAddress as error:
             self._failed(row, DeliveryError(str(error), permanent=True))
             return False
@@ -138,7 +174,8 @@ class DeliveryWorker(BackgroundLoop):
             self._unexpected(row, error, token, "could not be built")
             return False
         try:
-            self.outbox.send(message, row["invitation_id"])
+            with self.stages.timed("send"):
+                self.outbox.send(mail, row["invitation_id"])
         except DeliveryError as error:
             self._failed(row, error)
             return False
@@ -147,25 +184,6 @@ class DeliveryWorker(BackgroundLoop):
             self._unexpected(row, error, token, "could not be sent")
             return False
         return True
-
-    def _record_sent(self) -> None:
-        """Marks mails handed over as SENT and records `InvitationSent` on their users,
-        a few at a time: a crash before this resends only these. They are kept until both
-        writes succeed (each may be done again: the second time, it changes nothing)."""
-        sent = self._unrecorded
-        if not sent:
-            return
-        ids = [row["invitation_id"] for row, _ in sent]
-        with self.database.writing() as cursor:
-            cursor.execute(
-                f"UPDATE mail_deliveries SET status = 'SENT' WHERE invitation_id IN ({marks(ids)})"
-                " AND status = 'PENDING'",
-                ids,
-            )
-        self.roster.record_invitations_sent(
-            [(UUID(row["user_id"]), UUID(row["invitation_id"]), at) for row, at in sent]
-        )
-        self._unrecorded = []
 
     def _unexpected(self, row: dict[str, Any], error: Exception, token: str, what: str) -> None:
         """Logs an error no rule foresaw (with its traceback, the token left out: it
@@ -205,27 +223,6 @@ class DeliveryWorker(BackgroundLoop):
             claimed_until=None,
         )
 
-    def _pace(self) -> None:
-        now = time.monotonic()
-        if now < self._next_send:
-            time.sleep(self._next_send - now)
-        interval = max(self.interval, 1 / YIELD_RATE) if self._import_running() else self.interval
-        self._next_send = max(now, self._next_send) + interval
-
-    def _import_running(self) -> bool:
-        """Whether a worker anywhere reads or commits a batch (holds a live lease), asked
-        of the store at most once a second: mails then go out at no more than YIELD_RATE
-        a second, so that delivery does not slow the import down."""
-        now = time.monotonic()
-        if now - self._looked_for_imports >= IMPORT_LOOK_SECONDS:
-            with self.database.reading() as cursor:
-                cursor.execute(
-                    "SELECT 1 FROM import_leases WHERE expires_at > %s LIMIT 1", (time.time(),)
-                )
-                self._importing = cursor.fetchone() is not None
-            self._looked_for_imports = now
-        return self._importing
-
     # ------------------------------------------------------------------ the table
 
     def _claim(self) -> list[dict[str, Any]]:
@@ -236,7 +233,7 @@ class DeliveryWorker(BackgroundLoop):
                 "SELECT invitation_id FROM mail_deliveries WHERE status = 'PENDING'"
                 " AND next_attempt_at <= %s AND (claimed_until IS NULL OR claimed_until < %s)"
                 f" ORDER BY seq LIMIT %s{lock}",
-                (now, now, self.claim_rows),
+                (now, now, self.delivery.claim_rows),
             )
             ids = [row["invitation_id"] for row in cursor.fetchall()]
             if not ids:
@@ -253,27 +250,31 @@ class DeliveryWorker(BackgroundLoop):
             claimed: list[dict[str, Any]] = cursor.fetchall()
             return claimed
 
-    def _still_ours(self, ids: list[str]) -> set[str]:
-        """Renews the claim on these rows just before sending them; those no longer
-        PENDING (the read model superseded them) or claimed by another process are left
-        out."""
-        owner = self.owner
+    def _renew(self, ids: list[str]) -> None:
+        """Claims these rows for CLAIM_SECONDS more: a claim sent slower than its size
+        allowed for (while an import runs) does not run out under this lane."""
         with self.database.writing() as cursor:
             cursor.execute(
                 "UPDATE mail_deliveries SET claimed_until = %s"
                 f" WHERE invitation_id IN ({marks(ids)}) AND status = 'PENDING'"
                 " AND claimed_by = %s",
-                (time.time() + CLAIM_SECONDS, *ids, owner),
+                (time.time() + CLAIM_SECONDS, *ids, self.owner),
             )
+
+    def _still_ours(self, ids: list[str]) -> set[str]:
+        """Of these rows, those still to be sent by this lane: not those the read model
+        superseded since (replaced, accepted, deactivated) or another lane or process
+        claimed (after a claim of ours ran out). A read: the rows are not locked."""
+        with self.database.reading() as cursor:
             cursor.execute(
                 f"SELECT invitation_id FROM mail_deliveries WHERE invitation_id IN ({marks(ids)})"
                 " AND status = 'PENDING' AND claimed_by = %s",
-                (*ids, owner),
+                (*ids, self.owner),
             )
             return {row["invitation_id"] for row in cursor.fetchall()}
 
     def _set(self, row: dict[str, Any], **columns: Any) -> None:
-        """Updates a row this worker claimed, unless the read model has moved it on."""
+        """Updates a row this lane claimed, unless the read model has moved it on."""
         assignments = ", ".join(f"{name} = %s" for name in columns)
         with self.database.writing() as cursor:
             cursor.execute(
@@ -281,3 +282,54 @@ class DeliveryWorker(BackgroundLoop):
                 " WHERE invitation_id = %s AND status = 'PENDING'",
                 (*columns.values(), row["invitation_id"]),
             )
+
+
+class DeliveryWorker(Lane):
+    """The mail delivery of a process: its first lane, which starts, wakes and stops the
+    others (`lanes_for(rate)` in all) with itself."""
+
+    def __init__(
+        self,
+        roster: Roster,
+        database: ReadDatabase,
+        outbox: Outbox,
+        templates: MailTemplates,
+        *,
+        sender: str,
+        portal_url: str,
+        rate: float,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        lanes = lanes_for(rate)
+        stages = Stages(lanes)
+        delivery = Delivery(
+            roster=roster,
+            database=database,
+            outbox=outbox,
+            mail=InvitationMail(templates, sender),
+            portal_url=portal_url,
+            claim_rows=max(1, min(CLAIM_ROWS, int(rate / lanes * CLAIM_SECONDS / 4))),
+            stages=stages,
+            pace=Pace(rate, database, stages.importing),
+            unrecorded=Unrecorded(roster, database, stages),
+        )
+        super().__init__(delivery, "mail-delivery", poll_seconds)
+        self.others = [
+            Lane(delivery, f"mail-delivery-{number}", poll_seconds)
+            for number in range(2, lanes + 1)
+        ]
+
+    def start(self) -> None:
+        super().start()
+        for lane in self.others:
+            lane.start()
+
+    def wake(self) -> None:
+        super().wake()
+        for lane in self.others:
+            lane.wake()
+
+    def stop(self, timeout: float = 10) -> None:
+        super().stop(timeout)
+        for lane in self.others:
+            lane.stop(timeout)

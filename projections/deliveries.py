@@ -15,10 +15,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from domain.users import User
-from projections.database import Cursor
+from projections.database import Cursor, marks
 from projections.encoding import iso
 
 ISSUING = (User.Registered, User.Reactivated, User.InvitationReissued)
+#: Mails marked SENT by one statement at most.
+MARK_CHUNK = 500
 
 
 class DeliveryView:
@@ -26,21 +28,30 @@ class DeliveryView:
         """Keeps the outbox as it is: the events applied again change nothing in it."""
 
     def apply_all(self, cursor: Cursor, events: Sequence[tuple[Any, int]]) -> None:
-        issued = []
+        """The events in their order; a run of issued invitations is inserted at once, a
+        run of mails sent (a delivery records them by the hundred) is marked at once."""
+        issued: list[tuple[Any, int]] = []
+        sent: list[str] = []
         for event, position in events:
+            if isinstance(event, User.InvitationSent):
+                self._issue(cursor, issued)
+                issued = []
+                sent.append(str(event.invitation_id))
+                continue
+            self._mark_sent(cursor, sent)
+            sent = []
             if isinstance(event, ISSUING) and getattr(event, "invitation", None):
                 issued.append((event, position))
                 continue
             self._issue(cursor, issued)
             issued = []
-            if isinstance(event, User.InvitationSent):
-                self._mark(cursor, event.invitation_id, "SENT")
-            elif isinstance(event, User.InvitationUndeliverable):
+            if isinstance(event, User.InvitationUndeliverable):
                 self._mark(cursor, event.invitation_id, "FAILED")
             elif isinstance(event, User.StatusChanged):
                 # Accepted, expired, deactivated: nothing of this user is worth sending.
                 self._supersede(cursor, str(event.originator_id), position)
         self._issue(cursor, issued)
+        self._mark_sent(cursor, sent)
 
     def _issue(self, cursor: Cursor, issued: list[tuple[Any, int]]) -> None:
         rows: list[tuple[Any, ...]] = []
@@ -87,6 +98,18 @@ class DeliveryView:
             " ON CONFLICT (invitation_id) DO NOTHING",
             rows,
         )
+
+    @staticmethod
+    def _mark_sent(cursor: Cursor, invitation_ids: list[str]) -> None:
+        """SENT, unless they are already: the worker marks each mail as it hands it over,
+        before InvitationSent."""
+        for start in range(0, len(invitation_ids), MARK_CHUNK):
+            chunk = invitation_ids[start : start + MARK_CHUNK]
+            cursor.execute(
+                "UPDATE mail_deliveries SET status = 'SENT'"
+                f" WHERE invitation_id IN ({marks(chunk)}) AND status <> 'SENT'",
+                chunk,
+            )
 
     @staticmethod
     def _mark(cursor: Cursor, invitation_id: Any, status: str) -> None:

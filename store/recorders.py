@@ -55,6 +55,15 @@ def _rows(keys: Sequence[UniqueKey]) -> list[tuple[str, str, str]]:
     return [(str(k.kind), k.key, str(k.owner_id)) for k in keys]
 
 
+def _stored(row: Any) -> StoredEvent:
+    return StoredEvent(
+        UUID(str(row["originator_id"])),
+        row["originator_version"],
+        row["topic"],
+        bytes(row["state"]),
+    )
+
+
 def _id_text(originator_id: UUID | str) -> str:
     return originator_id.hex if isinstance(originator_id, UUID) else originator_id
 
@@ -117,6 +126,17 @@ class SQLiteRosterRecorder(SQLiteApplicationRecorder):
         if found is None or (found["originator_id"], found["originator_version"]) != rows[0][:2]:
             raise OperationalError("The event store ran out of consecutive row ids.")
         return list(range(first, first + len(rows)))
+
+    def events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
+        """See `domain.application.EventsOfMany`."""
+        marks = ", ".join("?" * len(originator_ids))
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT * FROM {self.events_table_name} WHERE originator_id IN ({marks})"
+                " ORDER BY originator_id, originator_version",
+                [originator_id.hex for originator_id in originator_ids],  # as stored
+            )
+            return [_stored(row) for row in c.fetchall()]
 
     def taken(self, kind: KeyKind, keys: Sequence[str]) -> set[str]:
         return set(self.owners(kind, keys))
@@ -207,6 +227,19 @@ class PostgresRosterRecorder(PostgresApplicationRecorder):
             if len(curs.fetchall()) != len(unique_keys):
                 raise IntegrityError("A unique key of this write is held already.")
         super()._insert_events(curs, stored_events, **kwargs)
+
+    @_retried
+    def events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
+        """See `domain.application.EventsOfMany`."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL(
+                    "SELECT * FROM {} WHERE originator_id = ANY(%s)"
+                    " ORDER BY originator_id, originator_version"
+                ).format(Identifier(self.datastore.schema, self.events_table_name)),
+                (list(originator_ids),),
+            )
+            return [_stored(row) for row in curs.fetchall()]
 
     def taken(self, kind: KeyKind, keys: Sequence[str]) -> set[str]:
         return set(self.owners(kind, keys))

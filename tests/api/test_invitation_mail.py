@@ -1,6 +1,7 @@
 """Invitation mails over real components: the file outbox, a real SMTP server (aiosmtpd)
-that accepts, is down, answers 451 or refuses with 550, resends, deactivations before a
-mail goes out, the sending rate, and a server process killed while mails go out.
+that accepts, is down, answers 451 or refuses with 550, offers PIPELINING or not, resends,
+deactivations before a mail goes out, the sending rate kept by several lanes, connections
+kept from claim to claim, and a server process killed while mails go out.
 """
 
 from __future__ import annotations
@@ -20,12 +21,15 @@ from pathlib import Path
 from typing import Any, cast
 from uuid import UUID, uuid4
 
+import pytest
+
 from domain.users import User
-from jobs.delivery import FIRST_RETRY_SECONDS
+from jobs import delivery
+from jobs.delivery import FIRST_RETRY_SECONDS, lanes_for
 from jobs.leases import Leases
 from tests.api.importing import Importer, people
 from tests.api.operations import ACCEPT, RESEND, Administrator
-from tests.mail import MailServer, parse
+from tests.mail import Mailbox, MailServer, parse
 from tests.support import ROOT, Api, ServerProcess, ThreadedServer, free_port
 
 PORTAL = "http://127.0.0.1:8000/accept#token="
@@ -227,6 +231,50 @@ def test_a_permanent_refusal_is_recorded_and_not_retried(
     assert not [e.topic for e in stored if e.topic.endswith(".InvitationSent")]
 
 
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "one-by-one"])
+def test_a_refused_recipient_fails_its_mail_and_the_next_goes_out(
+    serve: Callable[..., ThreadedServer], pipelining: bool
+) -> None:
+    """MAIL, RCPT and DATA go in one write to a server that offers PIPELINING; its answer
+    to each is read, and a refusal of any fails that mail alone, as without it."""
+    mailbox = Mailbox(pipelining=pipelining)
+    mail_server = MailServer(mailbox).start()
+    try:
+        server = serve(ROSTER_SMTP_URL=mail_server.url, ROSTER_MAIL_DELIVERY="off")
+        admin = Administrator(server.api)
+        gone, kept = address(), address()
+        mailbox.unknown.add(gone)
+        users = [admin.register("Ana", f"No{n}", mail) for n, mail in enumerate([gone, kept])]
+        wait_for(lambda: all(delivery_statuses(server, u["id"]) == ["PENDING"] for u in users))
+
+        server.app.state.services.delivery.start()
+
+        wait_for(lambda: sent_at(admin, users[1]["id"]) is not None)
+        wait_for(lambda: delivery_statuses(server, users[0]["id"]) == ["FAILED"])
+    finally:
+        mail_server.stop()
+    assert mailbox.recipients() == Counter([kept])
+    (message,) = mailbox.messages
+    assert message["To"].addresses[0].addr_spec == kept
+
+
+def test_a_server_offering_pipelining_gets_each_mail_of_an_import_once(
+    serve: Callable[..., ThreadedServer],
+) -> None:
+    mail_server = MailServer(Mailbox(pipelining=True)).start()
+    try:
+        server = serve(ROSTER_SMTP_URL=mail_server.url, ROSTER_MAIL_RATE="500")
+        batch = Importer(server.api).started(people(200))
+        assert Importer(server.api).committed(batch["id"])["progress"]["created"] == 200
+        wait_for(lambda: mail_server.mailbox.count() >= 200, within=40)
+        time.sleep(1)  # time for a mail too many
+    finally:
+        mail_server.stop()
+    assert mail_server.mailbox.recipients() == Counter(
+        f"person.{n}@acme.com" for n in range(1, 201)
+    )
+
+
 # ---------------------------------------------------------------- what is not sent
 
 
@@ -317,6 +365,52 @@ def test_mails_go_out_at_the_configured_rate(
     arrivals = mail_server.mailbox.arrivals
     assert arrivals[-1] - arrivals[0] >= 2.0  # 59 gaps of 1/20 s: about 2.95 s
     assert len(mail_server.mailbox.recipients()) == 60
+
+
+def test_lanes_share_the_rate_and_send_each_mail_once(
+    serve: Callable[..., ThreadedServer], mail_server: MailServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 750 a second a process sends over three lanes (threads, each with its own
+    claims and connection); together they keep to the rate."""
+    assert lanes_for(750) == 3
+    monkeypatch.setattr(delivery, "CLAIM_ROWS", 20)  # so that each lane gets some
+    server = with_mails_waiting(serve, mail_server, rate="750", mails=150)
+    services = server.app.state.services
+
+    services.delivery.start()
+    wait_for(lambda: mail_server.mailbox.count() >= 150, within=30)
+    wait_for(lambda: set(delivery_statuses_all(server)) == {"SENT"})
+    time.sleep(1)  # time for a mail too many
+
+    arrivals = mail_server.mailbox.arrivals
+    assert arrivals[-1] - arrivals[0] >= 0.8 * 149 / 750  # 149 gaps of 1/750 s
+    assert set(mail_server.mailbox.recipients().values()) == {1}
+    assert len(mail_server.mailbox.recipients()) == 150
+    assert 1 < len({row["claimed_by"] for row in delivery_rows(server)}) <= 3
+    stored = services.roster.recorder.select_notifications(start=1, limit=10_000)
+    assert sum(n.topic.endswith(".InvitationSent") for n in stored) == 150
+
+
+def test_a_lane_keeps_its_connection_from_claim_to_claim(
+    serve: Callable[..., ThreadedServer], mail_server: MailServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(delivery, "CLAIM_ROWS", 5)
+    server = with_mails_waiting(serve, mail_server, rate="200", mails=20)  # one lane
+
+    server.app.state.services.delivery.start()
+    wait_for(lambda: mail_server.mailbox.count() >= 20)
+
+    assert mail_server.mailbox.connections == 1  # four claims, one connection
+
+
+def delivery_rows(server: ThreadedServer) -> list[dict[str, Any]]:
+    with server.app.state.services.database.reading() as cursor:
+        cursor.execute("SELECT * FROM mail_deliveries ORDER BY seq")
+        return cast(list[dict[str, Any]], cursor.fetchall())
+
+
+def delivery_statuses_all(server: ThreadedServer) -> list[str]:
+    return [row["status"] for row in delivery_rows(server)]
 
 
 def launch_with_short_claims(env: dict[str, str], workdir: Path) -> ServerProcess:

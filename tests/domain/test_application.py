@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.persistence import IntegrityError
@@ -466,4 +466,84 @@ def test_a_command_overtaken_by_another_writer_succeeds_when_still_allowed(
     overtaken.set_user_access(saved.id, group_ids=[], permissions=["x.read"], actor=ADMIN)
 
     assert user(overtaken, saved.id).permissions == ["x.read"]
+    overtaken.close()
+
+
+# ------------------------------------------------------------------ invitations sent
+
+
+def sent_events(app: Roster, user_id: UUID) -> list[Any]:
+    return [e for e in app.recorder.select_events(user_id) if e.topic.endswith(".InvitationSent")]
+
+
+def invitation_id(app: Roster, user_id: UUID) -> UUID:
+    invitation = user(app, user_id).invitation
+    assert invitation is not None
+    return invitation.id
+
+
+def test_record_invitations_sent_records_each_mail_on_its_user(app: Roster) -> None:
+    ids = [register(app, ann(f"ann.{n}@acme.com")).id for n in range(3)]
+    at = datetime(2030, 1, 2, tzinfo=UTC)
+
+    app.record_invitations_sent(
+        [(user_id, invitation_id(app, user_id), at) for user_id in ids]
+        + [(UNKNOWN_ID, uuid4(), at)]  # a user that is gone is skipped
+    )
+
+    for user_id in ids:
+        assert len(sent_events(app, user_id)) == 1
+        invitation = user(app, user_id).invitation
+        assert invitation is not None
+        assert invitation.sent_at == at
+
+
+def test_a_mail_recorded_again_changes_nothing(app: Roster) -> None:
+    user_id = register(app).id
+    sent = [(user_id, invitation_id(app, user_id), datetime.now(UTC))]
+    app.record_invitations_sent(sent)
+
+    app.record_invitations_sent(sent)
+
+    assert len(sent_events(app, user_id)) == 1
+
+
+def test_the_mail_of_a_replaced_invitation_is_not_recorded_as_sent(app: Roster) -> None:
+    user_id = register(app).id
+    old = invitation_id(app, user_id)
+    app.resend_invitation(user_id, actor=ADMIN)
+
+    app.record_invitations_sent([(user_id, old, datetime.now(UTC))])
+
+    assert sent_events(app, user_id) == []
+
+
+class ResentMeanwhile(Overtaken):
+    """A Roster whose next save is overtaken by a rival resending the invitation of the
+    first user it saves: the mail recorded for that user is of a replaced invitation."""
+
+    name = "Roster"  # the same event store (PostgreSQL tables are named after the app)
+    resent: UUID | None = None
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        if self.armed:
+            self.armed = False
+            self.resent = objs[0].id
+            self.rival.resend_invitation(objs[0].id, actor="rival")
+        return Roster.save(self, *objs, **kwargs)
+
+
+def test_mails_recorded_while_another_writer_changes_a_user_are_judged_again(
+    app: Roster, store_url: str
+) -> None:
+    ids = [register(app, ann(f"ann.{n}@acme.com")).id for n in range(3)]
+    sent = [(user_id, invitation_id(app, user_id), datetime.now(UTC)) for user_id in ids]
+    overtaken = ResentMeanwhile(store_url, rival=app)
+
+    overtaken.record_invitations_sent(sent)
+
+    assert overtaken.resent in ids
+    for user_id in ids:
+        # The resent user's invitation was replaced meanwhile: its mail is not recorded.
+        assert len(sent_events(overtaken, user_id)) == (user_id != overtaken.resent)
     overtaken.close()

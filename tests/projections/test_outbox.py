@@ -5,12 +5,15 @@ in it, so a mail handed over is never listed to be sent again."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import pytest
 
 from bootstrap import Services, build_services
 from domain.application import NewUser
+from domain.users import User
 from settings import Settings
 from tests.integration.test_projections import ACTOR, record_history
 
@@ -93,3 +96,34 @@ def test_new_invitations_in_one_pass_leave_only_the_last_to_send(services: Servi
     services.read_model.catch_up()  # both new invitations in one pass
 
     assert statuses(services, str(user_id)) == ["SUPERSEDED", "SUPERSEDED", "PENDING"]
+
+
+def test_mails_recorded_sent_together_are_all_marked_sent_in_one_pass(services: Services) -> None:
+    """InvitationSent events come by the hundred; with them in one pass, a resend and a
+    deactivation: each is applied in its order."""
+    roster = services.roster
+    ids = [
+        roster.register_user(NewUser("Ann", "Lee", f"ann.{n}@acme.com"), actor=ACTOR).id
+        for n in range(4)
+    ]
+    services.read_model.catch_up()
+    sent = [(user_id, invitation_of(services, user_id), datetime.now(UTC)) for user_id in ids]
+    roster.record_invitations_sent(sent[:2])
+    roster.resend_invitation(ids[2], actor=ACTOR)
+    roster.record_invitations_sent(sent[3:])
+    roster.deactivate_user(ids[3], actor=ACTOR, reason=None)
+
+    services.read_model.catch_up()
+
+    assert [statuses(services, str(user_id)) for user_id in ids] == [
+        ["SENT"],
+        ["SENT"],
+        ["SUPERSEDED", "PENDING"],
+        ["SENT"],
+    ]
+
+
+def invitation_of(services: Services, user_id: UUID) -> UUID:
+    invitation = services.roster.get_aggregate(User, user_id, "user").invitation
+    assert invitation is not None
+    return invitation.id
