@@ -51,6 +51,23 @@ def marks(values: Sized) -> str:
     return ", ".join(["%s"] * len(values))
 
 
+def insert_rows(
+    cursor: Cursor, dialect: Dialect, table: str, columns: Sequence[str], rows: Sequence[Any]
+) -> None:
+    """Inserts many rows: PostgreSQL's COPY (one stream instead of a statement a row),
+    SQLite's executemany (no round trips to save)."""
+    if not rows:
+        return
+    names = ", ".join(columns)
+    if dialect == "postgres":
+        copying = cast(psycopg.Cursor[Row], cursor)
+        with copying.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks(columns)})", rows)
+
+
 def schema_statements(dialect: Dialect, package: str = "projections") -> list[str]:
     """The statements of a package's `sql/<dialect>.sql`."""
     text = resources.files(package).joinpath(f"sql/{dialect}.sql").read_text()

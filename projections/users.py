@@ -11,11 +11,34 @@ from typing import Any
 
 from domain.users import User
 from domain.values import email_key, username_key
-from projections.database import Cursor, Dialect, marks
+from projections.database import Cursor, Dialect, insert_rows, marks
 from projections.encoding import fold, from_json, iso, to_json
 from projections.user_words import add_words
 
 STATUS_EVENTS = User.StatusChanged
+#: The columns of `users` that a registration fills, in `_user_row`'s order.
+USER_COLUMNS = (
+    "seq",
+    "id",
+    "version",
+    "first_name",
+    "last_name",
+    "email",
+    "username",
+    "name_sort",
+    "email_key",
+    "username_key",
+    "search_text",
+    "created_at",
+    "status",
+    "status_changed_at",
+    "invitation_id",
+    "invitation_issued_at",
+    "invitation_expires_at",
+    "group_ids",
+    "permissions",
+    "import_batch_id",
+)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -82,25 +105,15 @@ class UserListView:
             return
         keys = free_keys(cursor, [created_order(created_at(event)) for event, _ in registered])
         rows = [_user_row(event, key) for (event, _), key in zip(registered, keys, strict=True)]
-        cursor.executemany(
-            "INSERT INTO users (seq, id, version, first_name, last_name, email, username,"
-            " name_sort, email_key, username_key, search_text, created_at, status,"
-            " status_changed_at, invitation_id, invitation_issued_at, invitation_expires_at,"
-            " group_ids, permissions, import_batch_id)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-            " %s, %s)",
-            rows,
-        )
+        insert_rows(cursor, self.dialect, "users", USER_COLUMNS, rows)
         if self.dialect == "sqlite":
             cursor.executemany(
                 "INSERT INTO users_search (rowid, search_text) VALUES (%s, %s)",
                 [(row[0], row[10]) for row in rows],
             )
         add_words(cursor, self.dialect, [(row[0], row[10]) for row in rows])
-        cursor.executemany(
-            "INSERT INTO invitations (id, user_id) VALUES (%s, %s)",
-            [(row[14], row[1]) for row in rows if row[14] is not None],
-        )
+        invitations = [(row[14], row[1]) for row in rows if row[14] is not None]
+        insert_rows(cursor, self.dialect, "invitations", ("id", "user_id"), invitations)
         memberships = [
             (str(group_id), str(event.originator_id))
             for event, _ in registered
