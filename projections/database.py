@@ -18,7 +18,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from store.recorders import CACHE_KIB, CHECKPOINT_PAGES, HEAP_LIMIT_BYTES, RECONNECT_SECONDS
+from store.recorders import CACHE_KIB, CHECKPOINT_PAGES, RECONNECT_SECONDS
 
 Dialect = Literal["sqlite", "postgres"]
 Row = dict[str, Any]
@@ -137,7 +137,6 @@ class SQLiteDatabase:
         connection.execute("PRAGMA synchronous=NORMAL")
         connection.execute(f"PRAGMA cache_size={CACHE_KIB}")
         connection.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
-        connection.execute(f"PRAGMA soft_heap_limit={HEAP_LIMIT_BYTES}")
         return connection
 
     @contextmanager
