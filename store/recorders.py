@@ -183,6 +183,7 @@ class PostgresRosterRecorder(PostgresApplicationRecorder):
         super().__init__(datastore, events_table_name=events_table_name)
         # eventsourcing has no setting for it; the pool reads it at each reconnection.
         datastore.pool.reconnect_timeout = RECONNECT_SECONDS
+        self.events_table = Identifier(datastore.schema, events_table_name)
         self.keys_table = Identifier(datastore.schema, f"{events_table_name}_unique_keys")
         self.sql_create_statements.append(
             SQL(
@@ -238,7 +239,7 @@ class PostgresRosterRecorder(PostgresApplicationRecorder):
                 SQL(
                     "SELECT * FROM {} WHERE originator_id = ANY(%s)"
                     " ORDER BY originator_id, originator_version"
-                ).format(Identifier(self.datastore.schema, self.events_table_name)),
+                ).format(self.events_table),
                 (list(originator_ids),),
             )
             return [_stored(row) for row in curs.fetchall()]
@@ -268,7 +269,7 @@ class PostgresRosterRecorder(PostgresApplicationRecorder):
                 SQL(
                     "SELECT count(*) AS n FROM {}"
                     " WHERE notification_id > %s AND notification_id <= %s"
-                ).format(Identifier(self.datastore.schema, self.events_table_name)),
+                ).format(self.events_table),
                 (start, stop),
             )
             row = curs.fetchone()
@@ -284,7 +285,7 @@ class PostgresRosterRecorder(PostgresApplicationRecorder):
                     "SELECT notification_id AS id, CASE WHEN substring(state from 1 for 1)"
                     " = '\\x78'::bytea THEN %s ELSE octet_length(state) END AS size FROM {}"
                     " WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
-                ).format(Identifier(self.datastore.schema, self.events_table_name)),
+                ).format(self.events_table),
                 (COMPRESSED_STATE_SIZE, start, limit),
             )
             return _last_within([(row["id"], row["size"]) for row in curs.fetchall()], max_bytes)
