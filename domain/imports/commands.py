@@ -8,7 +8,7 @@ one that lost runs again on the table the other left.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import cast
+from typing import IO, cast
 from uuid import UUID
 
 from domain import values
@@ -16,8 +16,11 @@ from domain.application import Roster, Saved, retried_on_conflict
 from domain.errors import InvalidInputError, NotFoundError
 from domain.imports.batch import AccessMode, ImportBatch, ImportStatus, RowAccess
 from domain.imports.edits import work_out
-from domain.imports.review import RowInput
-from domain.imports.rows import check_columns
+from domain.imports.process import Limits
+from domain.imports.registered import HeldKeys
+from domain.imports.review import CHUNK_ROWS, Review, RowInput
+from domain.imports.revision import RevisedLine, check_numbers, read_revision
+from domain.imports.rows import CheckedRow, check_columns
 from domain.imports.table import ReviewTable
 from domain.uniqueness import UniqueKeys
 from domain.users import User
@@ -51,6 +54,56 @@ class ImportCommands:
         )
         kept = checked.kept(row)
         batch.correct_row(row_number, kept, outcome.changes, outcome.counts, actor, keys)
+        return Saved.of(batch.id, self.roster.save(batch))
+
+    def revise_file(
+        self, batch_id: UUID, stream: IO[bytes], limits: Limits, *, filename: str, actor: str
+    ) -> Saved:
+        """`revise` with the lines of a corrected file: InvalidFileError for a file that
+        startImport would refuse, having changed nothing."""
+        self._batch_in_review(batch_id)  # before reading a file that would be refused
+        lines = read_revision(stream, max_bytes=limits.max_bytes, max_rows=limits.max_rows)
+        return self.revise(batch_id, lines, filename=filename, actor=actor)
+
+    @retried_on_conflict
+    def revise(
+        self, batch_id: UUID, lines: Sequence[RevisedLine], *, filename: str, actor: str
+    ) -> Saved:
+        """Takes a corrected file into the review: each numbered line replaces its row,
+        the others are added after the last row; they and every row sharing a key with
+        them are validated again, as a correction is."""
+        batch = self._batch_in_review(batch_id)
+        check_numbers(lines, batch.total_rows)
+        checked = [check_columns(line.row) for line in lines]
+        held = _held_keys(checked, cast(UniqueKeys, self.roster.recorder))
+        keys = [(row.email_key(), row.username_key()) for row in checked]
+        replaced = {
+            line.number: (row.kept(line.row), pair)
+            for line, row, pair in zip(lines, checked, keys, strict=True)
+            if line.number is not None
+        }
+        new = [
+            (line.row, row.kept(line.row), pair)
+            for line, row, pair in zip(lines, checked, keys, strict=True)
+            if line.number is None
+        ]
+        numbers = range(batch.total_rows + 1, batch.total_rows + 1 + len(new))
+
+        def revise(review: Review) -> set[int]:
+            changed: set[int] = set()
+            for line in lines:
+                if line.number is not None:
+                    changed |= review.update(line.number, line.row, held)
+            review.add(((n, typed) for n, (typed, _, _) in zip(numbers, new, strict=True)), held)
+            return changed | set(numbers)
+
+        outcome = work_out(
+            self.table, batch_id, batch.recorded_counts(), replaced, revise, new_keys=keys
+        )
+        added = [(kept, pair) for _, kept, pair in new]
+        batch.revise_rows(
+            replaced, added, outcome.changes, outcome.counts, actor, filename=filename
+        )
         return Saved.of(batch.id, self.roster.save(batch))
 
     def exclude_rows(self, batch_id: UUID, row_numbers: Sequence[int], *, actor: str) -> Saved:
@@ -153,3 +206,15 @@ class ImportCommands:
             )
             for index, (number, row) in enumerate(rows.items())
         }
+
+
+def _held_keys(rows: Sequence[CheckedRow], registered: UniqueKeys) -> HeldKeys:
+    """The keys of these rows registered already: one question per kind and chunk."""
+    found = [
+        HeldKeys.look_up(rows[start : start + CHUNK_ROWS], registered)
+        for start in range(0, len(rows), CHUNK_ROWS)
+    ]
+    return HeldKeys(
+        frozenset().union(*(held.emails for held in found)),
+        frozenset().union(*(held.usernames for held in found)),
+    )
