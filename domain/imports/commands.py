@@ -90,12 +90,14 @@ class ImportCommands:
         numbers = range(batch.total_rows + 1, batch.total_rows + 1 + len(new))
 
         def revise(review: Review) -> set[int]:
-            changed: set[int] = set()
+            # The small review holds only the rows around the file's: compare them all
+            # (an added row can change a row that no replaced one touches).
+            before = dict(review.results())
             for line in lines:
                 if line.number is not None:
-                    changed |= review.update(line.number, line.row, held)
+                    review.update(line.number, line.row, held)
             review.add(((n, typed) for n, (typed, _, _) in zip(numbers, new, strict=True)), held)
-            return changed | set(numbers)
+            return {n for n, result in review.results() if before.get(n) != result}
 
         outcome = work_out(
             self.table, batch_id, batch.recorded_counts(), replaced, revise, new_keys=keys
