@@ -17,10 +17,9 @@ from domain.errors import InvalidInputError, NotFoundError
 from domain.imports.batch import AccessMode, ImportBatch, ImportStatus, RowAccess
 from domain.imports.edits import work_out
 from domain.imports.process import Limits
-from domain.imports.registered import HeldKeys
-from domain.imports.review import CHUNK_ROWS, Review, RowInput
-from domain.imports.revision import RevisedLine, check_numbers, read_revision
-from domain.imports.rows import CheckedRow, check_columns
+from domain.imports.review import RowInput
+from domain.imports.revision import RevisedLine, Revision, read_revision
+from domain.imports.rows import check_columns
 from domain.imports.table import ReviewTable
 from domain.uniqueness import UniqueKeys
 from domain.users import User
@@ -73,38 +72,23 @@ class ImportCommands:
         the others are added after the last row; they and every row sharing a key with
         them are validated again, as a correction is."""
         batch = self._batch_in_review(batch_id)
-        check_numbers(lines, batch.total_rows)
-        checked = [check_columns(line.row) for line in lines]
-        held = _held_keys(checked, cast(UniqueKeys, self.roster.recorder))
-        keys = [(row.email_key(), row.username_key()) for row in checked]
-        replaced = {
-            line.number: (row.kept(line.row), pair)
-            for line, row, pair in zip(lines, checked, keys, strict=True)
-            if line.number is not None
-        }
-        new = [
-            (line.row, row.kept(line.row), pair)
-            for line, row, pair in zip(lines, checked, keys, strict=True)
-            if line.number is None
-        ]
-        numbers = range(batch.total_rows + 1, batch.total_rows + 1 + len(new))
-
-        def revise(review: Review) -> set[int]:
-            # The small review holds only the rows around the file's: compare them all
-            # (an added row can change a row that no replaced one touches).
-            before = dict(review.results())
-            for line in lines:
-                if line.number is not None:
-                    review.update(line.number, line.row, held)
-            review.add(((n, typed) for n, (typed, _, _) in zip(numbers, new, strict=True)), held)
-            return {n for n, result in review.results() if before.get(n) != result}
-
+        revision = Revision.of(lines, batch.total_rows)
+        held = revision.registered(cast(UniqueKeys, self.roster.recorder))
         outcome = work_out(
-            self.table, batch_id, batch.recorded_counts(), replaced, revise, new_keys=keys
+            self.table,
+            batch_id,
+            batch.recorded_counts(),
+            revision.replaced,
+            lambda review: revision.take_in(review, held),
+            new_keys=revision.keys(),
         )
-        added = [(kept, pair) for _, kept, pair in new]
         batch.revise_rows(
-            replaced, added, outcome.changes, outcome.counts, actor, filename=filename
+            revision.replaced,
+            revision.added,
+            outcome.changes,
+            outcome.counts,
+            actor,
+            filename=filename,
         )
         return Saved.of(batch.id, self.roster.save(batch))
 
@@ -208,15 +192,3 @@ class ImportCommands:
             )
             for index, (number, row) in enumerate(rows.items())
         }
-
-
-def _held_keys(rows: Sequence[CheckedRow], registered: UniqueKeys) -> HeldKeys:
-    """The keys of these rows registered already: one question per kind and chunk."""
-    found = [
-        HeldKeys.look_up(rows[start : start + CHUNK_ROWS], registered)
-        for start in range(0, len(rows), CHUNK_ROWS)
-    ]
-    return HeldKeys(
-        frozenset().union(*(held.emails for held in found)),
-        frozenset().union(*(held.usernames for held in found)),
-    )

@@ -21,7 +21,10 @@ from domain.errors import InvalidInputError
 from domain.imports.columns import MANDATORY_COLUMNS, TEMPLATE_COLUMNS, ColumnSet
 from domain.imports.invalid_file import InvalidFileError, InvalidFileReason
 from domain.imports.reading import CsvRow, open_csv
-from domain.imports.rows import RowInput, neutralised
+from domain.imports.registered import HeldKeys
+from domain.imports.review import CHUNK_ROWS, Review, RowKeys
+from domain.imports.rows import CheckedRow, RowInput, check_columns, neutralised
+from domain.uniqueness import UniqueKeys
 
 #: A corrected file's columns: the error report's (`errors` is read and ignored).
 REVISION = ColumnSet(
@@ -70,6 +73,62 @@ def check_numbers(lines: Iterable[RevisedLine], total_rows: int) -> None:
                 field="file",
                 code="UNKNOWN_ROW",
             )
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A corrected file's lines as a batch of `total_rows` rows takes them: the rows
+    replaced and the rows added (numbered on after the last), each as typed for the
+    review, and as kept with its keys for the batch's event."""
+
+    typed: dict[int, RowInput]
+    replaced: dict[int, tuple[RowInput, RowKeys]]
+    added: list[tuple[RowInput, RowKeys]]
+    appended: list[tuple[int, RowInput]]
+    checked: list[CheckedRow]
+
+    @classmethod
+    def of(cls, lines: Sequence[RevisedLine], total_rows: int) -> Revision:
+        """InvalidInputError (UNKNOWN_ROW) naming the first line whose row the batch lacks."""
+        check_numbers(lines, total_rows)
+        checked = [check_columns(line.row) for line in lines]
+        revision = cls({}, {}, [], [], checked)
+        for line, row in zip(lines, checked, strict=True):
+            kept = (row.kept(line.row), (row.email_key(), row.username_key()))
+            if line.number is None:
+                revision.appended.append((total_rows + 1 + len(revision.added), line.row))
+                revision.added.append(kept)
+            else:
+                revision.typed[line.number] = line.row
+                revision.replaced[line.number] = kept
+        return revision
+
+    def keys(self) -> list[RowKeys]:
+        """The keys of every row of the file, by which it clashes with others."""
+        return [keys for _, keys in [*self.replaced.values(), *self.added]]
+
+    def registered(self, store: UniqueKeys) -> HeldKeys:
+        """The keys of the file's rows registered already: one question per kind and
+        chunk of rows."""
+        found = [
+            HeldKeys.look_up(self.checked[start : start + CHUNK_ROWS], store)
+            for start in range(0, len(self.checked), CHUNK_ROWS)
+        ]
+        return HeldKeys(
+            frozenset().union(*(held.emails for held in found)),
+            frozenset().union(*(held.usernames for held in found)),
+        )
+
+    def take_in(self, review: Review, registered: UniqueKeys) -> set[int]:
+        """Applies the revision to a review; returns every row whose result changed, the
+        added ones included. Meant for the small review of `edits.work_out`, which holds
+        only the rows around the file's: all of them are compared, as an added row can
+        change rows that no replaced one touches."""
+        before = dict(review.results())
+        for number, row in self.typed.items():
+            review.update(number, row, registered)
+        review.add(self.appended, registered)
+        return {number for number, result in review.results() if before.get(number) != result}
 
 
 def parts(entries: Sequence[tuple[int, Any]], max_bytes: int = EVENT_BYTES) -> Iterator[range]:
