@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -22,7 +24,7 @@ from tests.api.test_import_review_edits import (
     started,
     unchanged,
 )
-from tests.support import AUDITOR, VIEWER, ThreadedServer, token
+from tests.support import AUDITOR, VIEWER, Api, ThreadedServer, token
 
 HEADER = "row,first_name,last_name,email,username"
 
@@ -307,3 +309,42 @@ def test_others_may_not_revise(
 
     assert response.status_code == status
     assert error_codes(response.json()) == ["FORBIDDEN" if status == 403 else "UNAUTHENTICATED"]
+
+
+def test_revisions_and_corrections_sent_at_once_all_go_through(
+    server: ThreadedServer, site: str
+) -> None:
+    """Six rows share one email; three files and three corrections at the same moment each
+    fix one row or add one: they clash on the batch's version and are tried again."""
+    batch_id = started(Importer(server.api), *(f"P,No{n},same@{site}," for n in range(1, 7)))
+    ready = threading.Barrier(6)
+
+    def send(number: int) -> str:
+        api = Api(server.base_url)
+        try:
+            importer = Importer(api)
+            ready.wait()
+            if number % 2:
+                return str(
+                    importer.update_row(batch_id, number, **person(site, number))["__typename"]
+                )
+            lines = [
+                f"{number},P,No{number},p{number}@{site},",
+                f",New,No{number},n{number}@{site},",
+            ]
+            return str(importer.revise(batch_id, csv_file(*lines, header=HEADER))["__typename"])
+        finally:
+            api.close()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(send, range(1, 7)))
+
+    assert results == ["ImportRow", "ImportBatch"] * 3
+    importer = Importer(server.api)
+    rows = rows_of(importer, batch_id)
+    assert (len(rows), {row["status"] for row in rows.values()}) == (9, {"VALID"})
+    assert_counts_match_rows(importer, batch_id)
+
+
+def person(site: str, number: int) -> dict[str, str]:
+    return {"firstName": "P", "lastName": f"No{number}", "email": f"p{number}@{site}"}
