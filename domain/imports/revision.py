@@ -33,6 +33,8 @@ REVISION = ColumnSet(
 #: The encoded size of the rows one event of a revision holds at most (as a file's
 #: rows are recorded: far under the 1 MiB an event may have).
 EVENT_BYTES = 768 * 1024
+#: Digits of a row number at most: ROSTER_MAX_ROWS is below 16,777,216.
+_MAX_DIGITS = 9
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +162,14 @@ def _number(row: CsvRow) -> int | None:
             "new row, and upload the file again.",
             field="file",
             code="INVALID_ROW_NUMBER",
+        )
+    if len(given) > _MAX_DIGITS:  # no batch has so many rows (nor int() so many digits)
+        raise InvalidInputError(
+            f"Line {row.line}: there is no row {given[:20]}… in this import. Give the row "
+            "number as the error report has it, or leave it empty to add the line as a new "
+            "row, and upload the file again.",
+            field="file",
+            code="UNKNOWN_ROW",
         )
     return int(given)
 

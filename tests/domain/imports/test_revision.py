@@ -90,6 +90,14 @@ def test_a_row_value_that_is_no_number_is_refused_naming_its_line(given: str) ->
     assert message.startswith(f"Line 3: '{given}' in the row column is not a row number.")
 
 
+def test_a_row_number_longer_than_any_batch_is_an_unknown_row() -> None:
+    with pytest.raises(InvalidInputError) as raised:
+        read(f"{'9' * 5000},Ann,Lee,a@acme.com,,")
+
+    assert raised.value.code == "UNKNOWN_ROW"
+    assert str(raised.value).startswith(f"Line 2: there is no row {'9' * 20}… in this import.")
+
+
 def test_a_row_given_twice_is_refused_naming_both_lines() -> None:
     message = refused(
         InvalidInputError, "2,Ann,Lee,a@acme.com,,", ",Bo,Ng,b@acme.com,,", "2,Cy,Ng,c@acme.com,,"
