@@ -32,6 +32,8 @@ class ImportView:
             self._started(cursor, event, position)
         elif isinstance(event, ImportBatch.RowsRead):
             self._rows_read(cursor, batch_id, event)
+        elif isinstance(event, ImportBatch.RowsRevised):
+            self._rows_revised(cursor, batch_id, event)
         elif isinstance(event, ImportBatch.RowsChanged | ImportBatch.Reviewed):
             self._counted(cursor, batch_id, event)
         elif isinstance(event, ImportBatch.AccessChosen):
@@ -91,6 +93,49 @@ class ImportView:
             " total = CASE WHEN total < validated + %s THEN validated + %s ELSE total END,"
             " valid = valid + %s, invalid = invalid + %s WHERE id = %s",
             (n, n, n, valid, n - valid, batch_id),
+        )
+
+    def _rows_revised(self, cursor: Cursor, batch_id: str, event: Any) -> None:
+        """A corrected file's rows: in bulk, as a revision may hold thousands."""
+        changes = [(int(number), change) for number, change in event.changes.items()]
+        cursor.executemany(
+            "UPDATE import_rows SET first_name = %s, last_name = %s, email = %s,"
+            " username = %s, email_key = %s, username_key = %s"
+            " WHERE batch_id = %s AND row_number = %s",
+            [(*c["values"], *c["keys"], batch_id, n) for n, c in changes if "values" in c],
+        )
+        cursor.executemany(
+            "UPDATE import_rows SET status = %s, errors = %s"
+            " WHERE batch_id = %s AND row_number = %s",
+            [(c["status"], to_json(c["errors"]), batch_id, n) for n, c in changes if "status" in c],
+        )
+        self._rows_added(cursor, batch_id, event.first_added, event.added)
+        self._set(cursor, batch_id, **{name: getattr(event, name) for name in COUNTS})
+
+    def _rows_added(self, cursor: Cursor, batch_id: str, first: int, added: list[Any]) -> None:
+        """Rows a revision added after the last: the batch has that many more."""
+        if not added:
+            return
+        cursor.executemany(
+            "INSERT INTO import_rows (batch_id, row_number, first_name, last_name, email,"
+            " username, status, errors, email_key, username_key)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                (
+                    batch_id,
+                    first + offset,
+                    *row["values"],
+                    row["status"],
+                    to_json(row["errors"]),
+                    *row["keys"],
+                )
+                for offset, row in enumerate(added)
+            ],
+        )
+        cursor.execute(
+            "UPDATE import_batches SET total = total + %s, validated = validated + %s"
+            " WHERE id = %s",
+            (len(added), len(added), batch_id),
         )
 
     def _counted(self, cursor: Cursor, batch_id: str, event: Any) -> None:

@@ -25,6 +25,7 @@ from schema.mutations.exclude_import_rows import ExcludeImportRows
 from schema.mutations.include_import_rows import IncludeImportRows
 from schema.mutations.reactivate_user import ReactivateUser
 from schema.mutations.resend_invitation import ResendInvitation
+from schema.mutations.revise_import import ReviseImport
 from schema.mutations.set_group_permissions import SetGroupPermissions
 from schema.mutations.set_import_access import SetImportAccess
 from schema.mutations.set_user_access import SetUserAccess
@@ -48,6 +49,7 @@ Mutation = merge_types(
         UpdateImportRow,
         ExcludeImportRows,
         IncludeImportRows,
+        ReviseImport,
         SetImportAccess,
         CommitImport,
         CancelImport,

@@ -58,7 +58,7 @@ async def error_report(request: Request) -> Response:
 
 
 async def _report(services: Services, batch_id: str) -> AsyncIterator[bytes]:
-    yield _line(["row_number", *TEMPLATE_COLUMNS, "errors"]).encode("utf-8-sig")
+    yield _line(["row", *TEMPLATE_COLUMNS, "errors"]).encode("utf-8-sig")
     after: str | None = None
     while True:
         page = await run_in_threadpool(

@@ -2,8 +2,9 @@
 whose profiles may import, and only while fewer than `max_concurrent` uploads are in
 hand in this process; otherwise it is refused before a byte of its body is read.
 
-A multipart POST to /graphql is only ever an upload (`startImport` is the one operation
-that takes a file), so the whole request may be judged by its headers. Refusals carry the
+A multipart POST to /graphql is only ever an upload (`startImport` and `reviseImport` are
+the operations that take a file, both for the profiles that may import), so the whole
+request may be judged by its headers. Refusals carry the
 same JSON body and codes as GraphQL's top-level errors, with an HTTP status:
 401 UNAUTHENTICATED, 403 FORBIDDEN, 503 TRY_AGAIN with Retry-After. The body left unread
 never reaches the app (uvicorn drops what the client still sends).

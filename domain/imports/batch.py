@@ -20,6 +20,7 @@ from eventsourcing.domain import Snapshot as LibrarySnapshot
 
 from domain.errors import InvalidInputError, InvalidStateError
 from domain.ids import row_user_id, time_ordered_id
+from domain.imports import revision
 from domain.imports.batch_values import (
     AccessMode,
     Changes,
@@ -114,6 +115,22 @@ class ImportBatch(Aggregate):
 
     class RowsIncluded(RowsChanged):
         row_numbers: list[int]
+
+    class RowsRevised(RowsChanged):
+        """A corrected file taken into the review (reviseImport), or a part of one: a
+        large file is recorded as several of these in one save, each with the counts
+        after the whole file. `changes` as for RowCorrected (the new values and keys of
+        each row replaced, the new result of each row whose result changed); `added`
+        the new rows, numbered on from `first_added`, each with its values, keys,
+        status and errors."""
+
+        filename: str
+        first_added: int
+        added: list[ResultData]
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.total_rows += len(self.added)
 
     class AccessChosen(Aggregate.Event):
         mode: str
@@ -312,6 +329,49 @@ class ImportBatch(Aggregate):
             **counts_data(counts),
         )
 
+    def revise_rows(
+        self,
+        replaced: Mapping[int, tuple[RowInput, RowKeys]],
+        added: Sequence[tuple[RowInput, RowKeys]],
+        changes: Changes,
+        counts: ReviewCounts,
+        actor: str,
+        *,
+        filename: str,
+    ) -> None:
+        """Takes a corrected file in: `replaced` rows get new values, `added` rows are
+        appended; `changes` has the new result of every row whose result changed, the
+        added ones included. Recorded in parts of at most `revision.EVENT_BYTES`."""
+        self.require_review("rows can only be changed")
+        self._check_rows(list(replaced), field="file")
+        total = self.total_rows + len(added)
+        new = range(self.total_rows + 1, total + 1)
+        if any(not 1 <= number <= total for number in changes) or not set(new) <= set(changes):
+            raise ValueError("Give a result for each added row, and only for rows of the batch.")
+        if counts.valid + counts.invalid + counts.excluded != total or not (replaced or added):
+            raise ValueError(f"The counts do not add up to the {total} rows after the revision.")
+        entries = _revised_entries(replaced, changes, self.total_rows)
+        news = [
+            (number, {**result_data(changes[number]), "values": row_data(row), "keys": list(keys)})
+            for number, (row, keys) in zip(new, added, strict=True)
+        ]
+        every = [*entries, *news]
+        first_added = new.start
+        for part in revision.parts(every):
+            chosen = every[part.start : part.stop]
+            kept = [(n, data) for n, data in chosen if n < new.start]
+            appended = [data for n, data in chosen if n >= new.start]
+            self.trigger_event(
+                self.RowsRevised,
+                changes={str(number): data for number, data in kept},
+                filename=filename,
+                first_added=first_added,
+                added=appended,
+                actor=actor,
+                **counts_data(counts),
+            )
+            first_added += len(appended)
+
     def exclude_rows(
         self, row_numbers: Sequence[int], changes: Changes, counts: ReviewCounts, actor: str
     ) -> None:
@@ -470,6 +530,17 @@ class ImportBatch(Aggregate):
     def _check_counts(self, counts: ReviewCounts) -> None:
         if counts.valid + counts.invalid + counts.excluded != self.total_rows:
             raise ValueError(f"The counts do not add up to the {self.total_rows} rows read.")
+
+
+def _revised_entries(
+    replaced: Mapping[int, tuple[RowInput, RowKeys]], changes: Changes, total_rows: int
+) -> list[tuple[int, ResultData]]:
+    """The event data of each row of the batch that a revision replaced or changed."""
+    data = {n: result_data(result) for n, result in changes.items() if n <= total_rows}
+    for number, (row, keys) in replaced.items():
+        entry = data.setdefault(number, {})
+        entry["values"], entry["keys"] = row_data(row), list(keys)
+    return sorted(data.items())
 
 
 def _unknown_row(number: int, field: str) -> InvalidInputError:

@@ -46,14 +46,17 @@ def column_key(heading: str) -> str:
 
 @dataclass(frozen=True)
 class ColumnSet:
-    """The columns a kind of file has, in order, and those it must have."""
+    """The columns a kind of file has, in order, and those it must have; `aliases` are
+    other headings taken for a column (an older name of it)."""
 
     columns: tuple[str, ...]
     mandatory: tuple[str, ...]
+    aliases: tuple[tuple[str, str], ...] = ()
 
     @functools.cached_property
     def by_key(self) -> dict[str, str]:
-        return {column_key(column): column for column in self.columns}
+        found = {column_key(alias): column for alias, column in self.aliases}
+        return found | {column_key(column): column for column in self.columns}
 
     @property
     def listed(self) -> str:

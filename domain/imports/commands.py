@@ -8,7 +8,7 @@ one that lost runs again on the table the other left.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import cast
+from typing import IO, cast
 from uuid import UUID
 
 from domain import values
@@ -16,7 +16,9 @@ from domain.application import Roster, Saved, retried_on_conflict
 from domain.errors import InvalidInputError, NotFoundError
 from domain.imports.batch import AccessMode, ImportBatch, ImportStatus, RowAccess
 from domain.imports.edits import work_out
+from domain.imports.process import Limits
 from domain.imports.review import RowInput
+from domain.imports.revision import RevisedLine, Revision, read_revision
 from domain.imports.rows import check_columns
 from domain.imports.table import ReviewTable
 from domain.uniqueness import UniqueKeys
@@ -51,6 +53,43 @@ class ImportCommands:
         )
         kept = checked.kept(row)
         batch.correct_row(row_number, kept, outcome.changes, outcome.counts, actor, keys)
+        return Saved.of(batch.id, self.roster.save(batch))
+
+    def revise_file(
+        self, batch_id: UUID, stream: IO[bytes], limits: Limits, *, filename: str, actor: str
+    ) -> Saved:
+        """`revise` with the lines of a corrected file: InvalidFileError for a file that
+        startImport would refuse, having changed nothing."""
+        self._batch_in_review(batch_id)  # before reading a file that would be refused
+        lines = read_revision(stream, max_bytes=limits.max_bytes, max_rows=limits.max_rows)
+        return self.revise(batch_id, lines, filename=filename, actor=actor)
+
+    @retried_on_conflict
+    def revise(
+        self, batch_id: UUID, lines: Sequence[RevisedLine], *, filename: str, actor: str
+    ) -> Saved:
+        """Takes a corrected file into the review: each numbered line replaces its row,
+        the others are added after the last row; they and every row sharing a key with
+        them are validated again, as a correction is."""
+        batch = self._batch_in_review(batch_id)
+        revision = Revision.of(lines, batch.total_rows)
+        held = revision.registered(cast(UniqueKeys, self.roster.recorder))
+        outcome = work_out(
+            self.table,
+            batch_id,
+            batch.recorded_counts(),
+            revision.replaced,
+            lambda review: revision.take_in(review, held),
+            new_keys=revision.keys(),
+        )
+        batch.revise_rows(
+            revision.replaced,
+            revision.added,
+            outcome.changes,
+            outcome.counts,
+            actor,
+            filename=filename,
+        )
         return Saved.of(batch.id, self.roster.save(batch))
 
     def exclude_rows(self, batch_id: UUID, row_numbers: Sequence[int], *, actor: str) -> Saved:

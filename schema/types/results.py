@@ -16,6 +16,10 @@ StartImportResult = Annotated[ImportBatch | InvalidFile, strawberry.union("Start
 ImportBatchResult = Annotated[
     ImportBatch | NotFound | InvalidState | InvalidInput, strawberry.union("ImportBatchResult")
 ]
+ReviseImportResult = Annotated[
+    ImportBatch | NotFound | InvalidState | InvalidInput | InvalidFile,
+    strawberry.union("ReviseImportResult"),
+]
 ImportRowResult = Annotated[
     ImportRow | NotFound | InvalidState | InvalidInput, strawberry.union("ImportRowResult")
 ]

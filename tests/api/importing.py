@@ -60,6 +60,11 @@ mutation($batchId: ID!, $exclude: Boolean) {{
 }}"""
 CANCEL = f"""
 mutation($batchId: ID!) {{ cancelImport(batchId: $batchId) {{ {BATCH_RESULT} }} }}"""
+REVISE = f"""
+mutation($batchId: ID!, $file: Upload!) {{ reviseImport(batchId: $batchId, file: $file) {{
+  {BATCH_RESULT}
+  ... on InvalidFile {{ reason missingColumns unexpectedColumns }}
+}} }}"""
 PROGRESS = f"""
 subscription($batchId: ID!) {{ importProgress(batchId: $batchId) {{ {PROGRESS_FIELDS} }} }}"""
 
@@ -144,6 +149,19 @@ class Importer:
     def commit(self, batch_id: str, *, exclude_invalid: bool = False) -> dict[str, Any]:
         variables = {"batchId": batch_id, "exclude": exclude_invalid}
         return self._result(COMMIT, variables, "commitImport")
+
+    def revise(
+        self, batch_id: str, content: bytes, filename: str = "corrected.csv"
+    ) -> dict[str, Any]:
+        """reviseImport with a corrected file."""
+        response = self.api.upload(
+            REVISE, content, variables={"batchId": batch_id}, filename=filename, as_=self.token
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert "errors" not in body, body["errors"]
+        result: dict[str, Any] = body["data"]["reviseImport"]
+        return result
 
     def cancel(self, batch_id: str) -> dict[str, Any]:
         return self._result(CANCEL, {"batchId": batch_id}, "cancelImport")

@@ -77,6 +77,12 @@ OPERATIONS = [
         "startImport", "mutation($f: Upload!) { startImport(file: $f) { __typename } }", IMPORT
     ),
     Operation(
+        "reviseImport",
+        "mutation($f: Upload!) { reviseImport(batchId: "
+        f'"{uuid.UUID(int=1)}", file: $f) {{ __typename }} }}',
+        IMPORT,
+    ),
+    Operation(
         "updateImportRow", BATCH % ("updateImportRow", f", rowNumber: 1, row: {ROW}"), IMPORT
     ),
     Operation("excludeImportRows", BATCH % ("excludeImportRows", ", rowNumbers: [1]"), IMPORT),
@@ -161,7 +167,7 @@ def call(server: ServerProcess, operation: Operation, caller: str, targets: dict
     given = TOKENS[caller]
     unique = uuid.uuid4().hex[:8]
     variables = {**targets, "email": f"new-{unique}@example.org", "name": f"Group {unique}"}
-    if operation.name == "startImport":
+    if operation.name in ("startImport", "reviseImport"):
         authorization = f"Bearer {given}" if given else None
         return upload(
             server.api, operation.document, "f", b"firstName\n", authorization=authorization

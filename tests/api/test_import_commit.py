@@ -25,7 +25,7 @@ query($search: String, $after: String) {
 }"""
 HISTORY = "query($id: ID!) { userStatusHistory(userId: $id) { from to actor source } }"
 FEED = "{ statusChanges { edges { node { userId to actor source } } } }"
-REPORT_HEADER = ["row_number", "first_name", "last_name", "email", "username", "errors"]
+REPORT_HEADER = ["row", "first_name", "last_name", "email", "username", "errors"]
 
 
 # ---------------------------------------------------------------------------- helpers

@@ -620,6 +620,62 @@ def test_the_review_pages_through_every_row(console: Visit, server: ThreadedServ
 # ---------------------------------------------------------------- step 4: access
 
 
+def test_the_error_report_is_corrected_in_a_spreadsheet_and_uploaded_into_the_batch(
+    console: Visit, server: ThreadedServer
+) -> None:
+    content = csv_file(
+        "Ann,Lee,ann@revise.acme.com,",
+        "Bob,Ray,bob.revise.acme.com,",
+        "Cy,Ng,ANN@revise.acme.com,",
+    )
+    page = open_wizard(console)
+    upload(page, content, "revise.csv")
+    review_ready(page)
+    batch_id = batch_id_of(page)
+    expect(page.get_by_role("button", name="Errors (3)")).to_be_visible()
+    spreadsheet = page.get_by_role("region", name="Correct in a spreadsheet")
+    with page.expect_download() as downloading:
+        spreadsheet.get_by_role("link", name="Download error report").click()
+    lines = Path(downloading.value.path()).read_text("utf-8-sig").splitlines()
+    assert [line.split(",")[0] for line in lines] == ["row", "1", "2", "3"]
+
+    def revise(text: str) -> None:
+        with page.expect_file_chooser() as chooser:
+            spreadsheet.get_by_role("button", name="Upload corrected file").click()
+        chooser.value.set_files(file_payload(text.encode(), "corrected.csv"))
+
+    # A row number the batch lacks: refused naming the line, nothing changes.
+    revise(lines[0] + "\r\n9,Dee,Ho,dee@revise.acme.com,,\r\n")
+    expect(spreadsheet.get_by_role("alert")).to_contain_text("Line 2: there is no row 9")
+    expect(page.get_by_role("button", name="All (3)")).to_be_visible()
+
+    # The report with rows 2 and 3 corrected and a new line: taken in as it is.
+    corrected = [
+        lines[0],
+        lines[1],
+        lines[2].replace("bob.revise", "bob@revise"),
+        lines[3].replace("ANN@", "cy@"),
+        ",Dee,Ho,dee@revise.acme.com,,",
+    ]
+    revise("\r\n".join(corrected) + "\r\n")
+    expect(spreadsheet.get_by_role("status")).to_have_text(
+        "corrected.csv is taken in, with 1 new row: 0 rows still with errors."
+    )
+    expect(page.get_by_role("button", name="All (4)")).to_be_visible()
+    expect(page.get_by_role("button", name="Errors (0)")).to_be_visible()
+    expect(row(page, 3)).to_contain_text("cy@revise.acme.com")
+    expect(row(page, 4)).to_contain_text("dee@revise.acme.com")
+    expect(row(page, 1).get_by_role("img")).to_have_count(0)
+    assert_accessible(page, "the review after a corrected file")
+    rows = importer(server).row_nodes(batch_id)
+    assert [(r["email"], r["status"]) for r in rows] == [
+        ("ann@revise.acme.com", "VALID"),
+        ("bob@revise.acme.com", "VALID"),
+        ("cy@revise.acme.com", "VALID"),
+        ("dee@revise.acme.com", "VALID"),
+    ]
+
+
 def start_review(console: Visit, content: bytes, name: str = "people.csv", **sign_in: Any) -> Page:
     page = open_wizard(console, **sign_in)
     upload(page, content, name)

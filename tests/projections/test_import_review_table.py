@@ -117,3 +117,57 @@ def test_a_rebuild_gives_the_same_review_tables(services: Services) -> None:
 
     with services.database.reading() as cursor:
         assert import_queries.rows(cursor, str(batch.id), (), 10, None).items == before
+
+
+def revised(services: Services) -> ImportBatch:
+    """A reviewed batch whose row 2 was replaced and two rows added by a revision."""
+    batch = reviewed(services)
+    batch.revise_rows(
+        {2: (RowInput("Bo", "Ng", "bo@acme.com", "bo"), ("bo@acme.com", "bo"))},
+        [
+            (RowInput("Cy", "Ng", "cy@acme.com", None), ("cy@acme.com", None)),
+            (RowInput("Dee", "Ho", "dee-at", None), (None, None)),
+        ],
+        {2: VALID, 4: VALID, 5: INVALID},
+        ReviewCounts(valid=4, invalid=1, excluded=0),
+        ADMIN,
+        filename="fixed.csv",
+    )
+    saved(services, batch)
+    return batch
+
+
+def test_a_revision_shows_its_rows_and_the_rows_it_added(services: Services) -> None:
+    batch = revised(services)
+
+    with services.database.reading() as cursor:
+        shown = import_queries.batch(cursor, str(batch.id))
+        rows = [row for _, row in import_queries.rows(cursor, str(batch.id), (), 10, None).items]
+    assert shown is not None
+    assert {name: shown.counts[name] for name in ("total", "validated", "valid", "invalid")} == {
+        "total": 5,
+        "validated": 5,
+        "valid": 4,
+        "invalid": 1,
+    }
+    assert [(row.row_number, row.first_name, row.status) for row in rows] == [
+        (1, "Ann", "VALID"),
+        (2, "Bo", "VALID"),
+        (3, "Ann", "VALID"),
+        (4, "Cy", "VALID"),
+        (5, "Dee", "INVALID"),
+    ]
+    assert services.imports.table.rows_holding(batch.id, {"bo@acme.com"}, {"bo"})[0].number == 2
+
+
+def test_a_rebuild_gives_the_same_tables_after_a_revision(services: Services) -> None:
+    batch = revised(services)
+    with services.database.reading() as cursor:
+        before = import_queries.rows(cursor, str(batch.id), (), 10, None).items
+        counts = import_queries.batch(cursor, str(batch.id))
+
+    services.read_model.rebuild()
+
+    with services.database.reading() as cursor:
+        assert import_queries.rows(cursor, str(batch.id), (), 10, None).items == before
+        assert import_queries.batch(cursor, str(batch.id)) == counts

@@ -243,11 +243,81 @@ def test_including_rows_records_them_with_the_new_counts() -> None:
     assert counts(batch) == (3, 2, 1, 0)
 
 
+KEYS = ("ann@acme.com", None)
+
+
+def test_a_revision_records_values_changed_results_and_added_rows() -> None:
+    batch = fresh(S.IN_REVIEW)
+    fixed = RowInput("Bo", "Ng", "bo@acme.com", "bo")
+    batch.revise_rows(
+        {2: (fixed, ("bo@acme.com", "bo"))},
+        [(row(4), ("ann4@acme.com", None))],
+        {3: INVALID, 4: VALID},
+        ReviewCounts(3, 1, 0),
+        ADMIN,
+        filename="fixed.csv",
+    )
+    event = only_event(batch)
+    assert isinstance(event, ImportBatch.RowsRevised)
+    assert (event.filename, event.actor, event.first_added) == ("fixed.csv", ADMIN, 4)
+    assert event.changes == {
+        "2": {"values": ["Bo", "Ng", "bo@acme.com", "bo"], "keys": ["bo@acme.com", "bo"]},
+        "3": {"status": "INVALID", "errors": [["email", "INVALID_EMAIL", "Fix it."]]},
+    }
+    assert event.added == [
+        {
+            "status": "VALID",
+            "errors": [],
+            "values": ["Ann", "Lee", "ann4@acme.com", None],
+            "keys": ["ann4@acme.com", None],
+        }
+    ]
+    assert counts(batch) == (4, 3, 1, 0)
+
+
+def test_a_large_revision_is_recorded_in_events_under_one_mib_numbered_on() -> None:
+    batch = fresh(S.IN_REVIEW)
+    long = "x" * 100
+    wide = RowInput(long, long, long, long)
+    added = [(wide, (long, long))] * 5_000
+    changes = {n: INVALID for n in range(4, 5_004)}
+    batch.revise_rows(
+        {1: (wide, (long, long))}, added, changes, ReviewCounts(3, 5_000, 0), ADMIN, filename="f"
+    )
+    events: list[Any] = list(batch.collect_events())
+    assert len(events) > 1
+    assert all(len(transcoder().encode(vars(event))) < MIB for event in events)
+    assert [event.first_added for event in events] == [
+        4 + sum(len(e.added) for e in events[:i]) for i in range(len(events))
+    ]
+    assert sum(len(event.added) for event in events) == 5_000
+    assert {(e.valid, e.invalid, e.excluded) for e in events} == {(3, 5_000, 0)}
+    assert counts(batch) == (5_003, 3, 5_000, 0)
+
+
+def test_a_revision_needs_a_result_for_each_added_row_and_counts_that_add_up() -> None:
+    batch = fresh(S.IN_REVIEW)
+    add = [(row(4), KEYS)]
+    refused(
+        batch,
+        ValueError,
+        lambda: batch.revise_rows({}, add, {}, ReviewCounts(4, 0, 0), ADMIN, filename="f"),
+    )
+    refused(
+        batch,
+        ValueError,
+        lambda: batch.revise_rows({}, add, {4: VALID}, ReviewCounts(3, 0, 0), ADMIN, filename="f"),
+    )
+
+
 def edits(batch: ImportBatch) -> list[Callable[[], None]]:
     return [
         lambda: batch.correct_row(1, row(1), {}, ReviewCounts(3, 0, 0), ADMIN),
         lambda: batch.exclude_rows([1], {1: EXCLUDED}, ReviewCounts(2, 0, 1), ADMIN),
         lambda: batch.include_rows([1], {1: VALID}, ReviewCounts(3, 0, 0), ADMIN),
+        lambda: batch.revise_rows(
+            {1: (row(1), KEYS)}, [], {}, ReviewCounts(3, 0, 0), ADMIN, filename="fixed.csv"
+        ),
     ]
 
 

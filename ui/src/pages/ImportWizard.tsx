@@ -12,6 +12,7 @@ import { AccessStep } from "../components/import/AccessStep";
 import { ErrorReportLink } from "../components/import/ErrorReportLink";
 import { Cancelled, CheckingProgress, CreatingProgress, Summary } from "../components/import/Outcome";
 import { ReviewTable } from "../components/import/ReviewTable";
+import { ReviseUpload } from "../components/import/ReviseUpload";
 import {
   StepHeading,
   StepIndicator,
@@ -238,8 +239,18 @@ function BatchWizard({ batchId }: { batchId: string }) {
               : "Every row left in is valid."}
           </p>
           <ReviewTable batchId={batch.id} filename={batch.filename} progress={progress} onChanged={reload} />
+          <section class="in-a-spreadsheet" aria-labelledby="in-a-spreadsheet-title">
+            <h3 id="in-a-spreadsheet-title">Correct in a spreadsheet</h3>
+            <p>
+              Download the error report, correct its rows in a spreadsheet and upload the file here as it is: each
+              line replaces the row of its number, and a line without a row number is added as a new row.
+            </p>
+            <div class="actions">
+              {progress.invalid > 0 && <ErrorReportLink url={batch.errorReportUrl} batchId={batch.id} />}
+              <ReviseUpload batchId={batch.id} before={progress} onRevised={reload} />
+            </div>
+          </section>
           <div class="actions wizard-nav">
-            {progress.invalid > 0 && <ErrorReportLink url={batch.errorReportUrl} batchId={batch.id} />}
             {cancelButton}
             <button type="button" class="primary" onClick={toAccess}>
               Next

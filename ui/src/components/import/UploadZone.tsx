@@ -14,7 +14,7 @@ import type { InvalidFile } from "./types";
 type Started = { __typename: "ImportBatch"; id: string; status: string } | InvalidFile;
 
 /** Each InvalidFile reason in words; the server's message says what to do. */
-const REASONS: Record<string, string> = {
+export const REASONS: Record<string, string> = {
   NOT_CSV: "This file is not a CSV file.",
   EMPTY: "This file is empty.",
   TOO_LARGE: "This file is larger than the server accepts.",
@@ -150,7 +150,7 @@ function Refusal({ refusal }: { refusal: InvalidFile }) {
   );
 }
 
-function ColumnList({ title, columns }: { title: string; columns: string[] }) {
+export function ColumnList({ title, columns }: { title: string; columns: string[] }) {
   const id = `columns-${title.toLowerCase().replace(/\s+/g, "-")}`;
   return (
     <div class="column-list">
@@ -169,7 +169,7 @@ function ColumnList({ title, columns }: { title: string; columns: string[] }) {
 }
 
 /** An upload refused as a whole (HTTP 413, 503 TRY_AGAIN, 403...), in words. */
-function uploadFailure(error: CombinedError | undefined): string {
+export function uploadFailure(error: CombinedError | undefined): string {
   if (!error) return "The file could not be uploaded. Try again.";
   if (error.networkError && error.graphQLErrors.length === 0) {
     return (
