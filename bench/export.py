@@ -87,7 +87,7 @@ def export(client: httpx.Client, pid: int, label: str, params: dict[str, str]) -
         for chunk in response.iter_bytes():
             first_byte = first_byte or time.perf_counter() - started
             size += len(chunk)
-            lines += chunk.count(b"\r\n")
+            lines += chunk.count(b"\n")  # a chunk may end between \r and \n
     elapsed = time.perf_counter() - started
     sampler.done.set()
     sampler.join()
