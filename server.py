@@ -270,7 +270,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
                 allow_headers=["authorization", "content-type", "x-request-id"],
-                expose_headers=["x-request-id"],
+                expose_headers=["x-request-id", "content-disposition"],
                 allow_credentials=False,
             ),
             Middleware(

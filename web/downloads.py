@@ -21,6 +21,7 @@ from projections import import_queries
 from projections.database import Cursor
 from projections.import_queries import ImportRowRow
 from projections.paging import Page
+from schema.queries.imports import is_uuid
 from web.csv_files import FILE_PAGE, caller_with_any, csv_file, csv_lines, header, pages, read
 
 READERS = frozenset(Profile)  # read users, groups, import batches: every profile
@@ -41,7 +42,9 @@ async def error_report(request: Request) -> Response:
     services: Services = request.app.state.services
     batch_id = request.path_params["batch_id"]
     await caller_with_any(request, READERS, "read import batches")
-    found = await run_in_threadpool(read, services, import_queries.batch, batch_id)
+    found = None
+    if is_uuid(batch_id):  # no batch has another id (and PostgreSQL refuses a NUL in text)
+        found = await run_in_threadpool(read, services, import_queries.batch, batch_id)
     if found is None:
         raise NotFoundError(f"No import batch has the id {batch_id}.")
     return csv_file(f"errors-{batch_id}.csv", _report(services, batch_id))
