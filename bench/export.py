@@ -37,6 +37,7 @@ EXPORTS = [
     ("all, newest first", {}),
     ("all, by name", {"sort": "NAME", "direction": "ASC"}),
     ("search 'maria'", {"search": "maria"}),
+    ("search 'c', by name", {"search": "c", "sort": "NAME", "direction": "ASC"}),
 ]
 
 

@@ -20,11 +20,13 @@ from domain.imports.rows import neutralised
 from domain.profiles import Caller, Profile
 from projections.database import Cursor
 from projections.paging import Page
-from schema.errors import lacking_profile
+from schema.errors import MAX_PAGE, lacking_profile
 
 T = TypeVar("T")
-#: Rows read per page (and per read transaction) of a streamed file.
-FILE_PAGE = 1000
+#: Rows read per page (and per read transaction) of a streamed file: the API's largest
+#: page, for which its queries are tuned (a short search sorted by name, for one, looks for
+#: its page among the next 2,000 users of that order: projections/user_queries.py WALK).
+FILE_PAGE = MAX_PAGE
 
 
 async def caller_with_any(request: Request, profiles: frozenset[Profile], activity: str) -> Caller:

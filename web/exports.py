@@ -29,6 +29,7 @@ from schema.types.inputs import UserSort
 from web.csv_files import FILE_PAGE, caller_with_any, csv_file, csv_lines, header, pages
 
 E = TypeVar("E", bound=Enum)
+T = TypeVar("T")
 
 USER_COLUMNS = (
     "id",
@@ -79,9 +80,6 @@ async def status_changes_csv(request: Request) -> Response:
         )
 
     return csv_file("status-changes.csv", _lines(services, CHANGE_COLUMNS, page, _change_cells))
-
-
-T = TypeVar("T")
 
 
 async def _lines(
