@@ -267,3 +267,20 @@ def test_status_changes_csv_with_a_bad_parameter_is_bad_user_input(
         "code": "BAD_USER_INPUT",
         "argument": argument,
     }
+
+
+@pytest.mark.parametrize(
+    ("params", "sort"),
+    [
+        ({"sort": "NAME"}, {"field": "NAME", "direction": "ASC"}),
+        ({"direction": "ASC"}, {"field": "CREATED_AT", "direction": "ASC"}),
+    ],
+    ids=str,
+)
+def test_users_csv_completes_a_half_given_order_as_user_sort_does(
+    people: ThreadedServer, params: dict[str, str], sort: dict[str, str]
+) -> None:
+    rows = table(download(people, "/users.csv", params))
+
+    assert [row["id"] for row in rows] == listed_ids(people, sort=sort)
+    assert [row["id"] for row in rows] != listed_ids(people)
