@@ -45,6 +45,7 @@ from settings import Settings
 from tokens import TokenVerifier
 from web.console import Console
 from web.downloads import error_report, import_template
+from web.exports import status_changes_csv, users_csv
 from web.portal import accept_page, accept_script
 from web.sockets import BoundedMessages, RosterTransportWS, admit
 from web.upload_gate import UploadGate
@@ -253,6 +254,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/health", health, methods=["GET"]),
             Route(TEMPLATE_URL, import_template, methods=["GET"]),
             Route("/imports/{batch_id}/errors.csv", error_report, methods=["GET"]),
+            Route("/users.csv", users_csv, methods=["GET"]),
+            Route("/status-changes.csv", status_changes_csv, methods=["GET"]),
             Route("/accept", accept_page, methods=["GET"]),
             Route("/accept.js", accept_script, methods=["GET"]),
             *console.routes(),
@@ -267,7 +270,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
                 allow_headers=["authorization", "content-type", "x-request-id"],
-                expose_headers=["x-request-id"],
+                expose_headers=["x-request-id", "content-disposition"],
                 allow_credentials=False,
             ),
             Middleware(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domain.imports.phases import PhaseClock
 from projections.database import Cursor, marks
 from projections.encoding import from_iso, from_json
 from projections.paging import Page, decode_cursor, encode_cursor, page_of
@@ -23,6 +24,8 @@ class BatchRow:
     status: str
     counts: dict[str, int]
     access: dict[str, Any] | None
+    #: The current phase's clock, once its work has begun (domain/imports/phases.py).
+    clock: PhaseClock | None = None
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,15 @@ def _batch(row: dict[str, Any]) -> BatchRow:
         status=row["status"],
         counts={name: int(row[name]) for name in names},
         access=from_json(row["access"]) if row["access"] else None,
+        clock=_clock(row),
     )
+
+
+def _clock(row: dict[str, Any]) -> PhaseClock | None:
+    started_at, latest_at = from_iso(row["phase_started_at"]), from_iso(row["progressed_at"])
+    if started_at is None or latest_at is None:
+        return None
+    return PhaseClock(started_at, int(row["phase_done"]), latest_at)
 
 
 def _row(row: dict[str, Any]) -> ImportRowRow:

@@ -94,6 +94,13 @@ class ImportView:
             " valid = valid + %s, invalid = invalid + %s WHERE id = %s",
             (n, n, n, valid, n - valid, batch_id),
         )
+        # RECORDING starts with the first rows recorded (the file was checked before).
+        at = iso(event.timestamp)
+        cursor.execute(
+            "UPDATE import_batches SET phase_started_at = COALESCE(phase_started_at, %s),"
+            " phase_done = COALESCE(phase_done, validated), progressed_at = %s WHERE id = %s",
+            (at, at, batch_id),
+        )
 
     def _rows_revised(self, cursor: Cursor, batch_id: str, event: Any) -> None:
         """A corrected file's rows: in bulk, as a revision may hold thousands."""
@@ -181,7 +188,13 @@ class ImportView:
                 "permissions": list(event.mirrored_permissions or []),
             }
             self._set(cursor, batch_id, access=to_json(access))
-        self._set(cursor, batch_id, status="COMMITTING")
+        # REGISTERING starts with the commit.
+        at = iso(event.timestamp)
+        cursor.execute(
+            "UPDATE import_batches SET status = 'COMMITTING', phase_started_at = %s,"
+            " phase_done = processed, progressed_at = %s WHERE id = %s",
+            (at, at, batch_id),
+        )
 
     def _rows_registered(self, cursor: Cursor, batch_id: str, event: Any) -> None:
         # One statement per thousand rows, not one a row: on PostgreSQL each statement is
@@ -203,8 +216,8 @@ class ImportView:
         created, failed = len(event.created), len(event.failed)
         cursor.execute(
             "UPDATE import_batches SET created = created + %s, failed = failed + %s,"
-            " processed = processed + %s WHERE id = %s",
-            (created, failed, created + failed, batch_id),
+            " processed = processed + %s, progressed_at = %s WHERE id = %s",
+            (created, failed, created + failed, iso(event.timestamp), batch_id),
         )
 
     @staticmethod

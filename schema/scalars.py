@@ -4,11 +4,26 @@ from datetime import UTC, datetime
 
 import strawberry
 
+from domain.errors import InvalidInputError
 from schema.errors import bad_user_input
 
 
-def _serialize(value: datetime) -> str:
+def serialize_moment(value: datetime) -> str:
+    """A DateTime as the API gives it (UTC), for the API and the CSV files alike."""
     return value.astimezone(UTC).isoformat()
+
+
+def parse_moment(value: str, *, field: str | None = None) -> datetime:
+    """A DateTime as the API takes it: ISO-8601 with an offset (InvalidInputError if not)."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInputError(
+            f"'{value}' is not an ISO-8601 date and time.", field=field
+        ) from None
+    if moment.tzinfo is None:
+        raise InvalidInputError(f"'{value}' has no offset; add one, e.g. Z or +02:00.", field=field)
+    return moment
 
 
 def _parse(value: object) -> datetime:
@@ -17,17 +32,14 @@ def _parse(value: object) -> datetime:
     if not isinstance(value, str):
         raise bad_user_input("DateTime values are ISO-8601 strings with an offset.")
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise bad_user_input(f"'{value}' is not an ISO-8601 date and time.") from None
-    if moment.tzinfo is None:
-        raise bad_user_input(f"'{value}' has no offset; add one, e.g. Z or +02:00.")
-    return moment
+        return parse_moment(value)
+    except InvalidInputError as error:
+        raise bad_user_input(error.message) from None
 
 
 DateTime = strawberry.scalar(
     name="DateTime",
     description="ISO-8601, always with an offset; the server emits UTC",
-    serialize=_serialize,
+    serialize=serialize_moment,
     parse_value=_parse,
 )

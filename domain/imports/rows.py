@@ -169,6 +169,8 @@ def neutralised(cell: str) -> str:
     formula character as written or once cleaned as the review cleans values (spaces,
     no-break spaces, zero-width characters and BOMs trimmed): the review flags both as
     UNSAFE_VALUE, and a spreadsheet may trim what the review trims."""
+    if not cell or cell[0].isalnum():
+        return cell  # nothing is trimmed before a letter or digit: most cells, quickly
     if cell.startswith(FORMULA_PREFIXES) or values.clean(cell).startswith(FORMULA_PREFIXES):
         return "'" + cell
     return cell

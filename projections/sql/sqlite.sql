@@ -93,7 +93,12 @@ CREATE TABLE IF NOT EXISTS import_batches (
     processed INTEGER NOT NULL,
     created INTEGER NOT NULL,
     failed INTEGER NOT NULL,
-    access TEXT
+    access TEXT,
+    -- The current phase's clock (domain/imports/phases.py): when its first event was
+    -- recorded, the units of its work done then, and when its latest event was recorded.
+    phase_started_at TEXT,
+    phase_done INTEGER,
+    progressed_at TEXT
 );
 CREATE TABLE IF NOT EXISTS import_rows (
     batch_id TEXT NOT NULL,

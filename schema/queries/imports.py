@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from uuid import UUID
+
 import strawberry
 from strawberry.types import Info
 
@@ -34,6 +36,8 @@ class ImportQueries:
 
     @strawberry.field(permission_classes=[CanReadUsers])
     async def import_batch(self, info: Info, id: strawberry.ID) -> ImportBatch | None:
+        if not is_uuid(str(id)):
+            return None  # no batch has it (and PostgreSQL refuses text with a NUL in it)
         row = await info.context.read(import_queries.batch, str(id))
         return ImportBatch.from_row(row) if row else None
 
@@ -47,3 +51,12 @@ class ImportQueries:
             edges=[ImportBatchEdge(cursor=c, node=ImportBatch.from_row(b)) for c, b in page.items],
             page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
         )
+
+
+def is_uuid(value: str) -> bool:
+    """Whether `value` could be a batch's id (a UUID)."""
+    try:
+        UUID(value)
+    except ValueError:
+        return False
+    return True

@@ -3,9 +3,10 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from domain.errors import InvalidInputError
 from projections import user_queries
 from projections.user_queries import UserFilter
-from schema.errors import bad_user_input, page_size
+from schema.errors import page_size
 from schema.permissions import CanReadUsers
 from schema.types.common import PageInfo
 from schema.types.enums import SortDirection, UserSortField, UserStatus
@@ -14,6 +15,20 @@ from schema.types.users import User, UserConnection, UserEdge
 
 MAX_SEARCH_LENGTH = 200
 NEWEST_FIRST = UserSort(field=UserSortField.CREATED_AT, direction=SortDirection.DESC)
+
+
+def user_list(
+    search: str | None, status: list[UserStatus] | None, sort: UserSort | None
+) -> tuple[UserFilter, tuple[str, str]]:
+    """The filter and (field, direction) order of a list of users, as the `users` query
+    and GET /users.csv (web/exports.py) both ask for it."""
+    if search is not None and len(search) > MAX_SEARCH_LENGTH:
+        raise InvalidInputError(
+            f"Search for at most {MAX_SEARCH_LENGTH} characters.", field="search"
+        )
+    order = sort or NEWEST_FIRST
+    where = UserFilter(search=search, statuses=tuple(s.name for s in status or ()))
+    return where, (order.field.value, order.direction.value)
 
 
 @strawberry.type
@@ -36,18 +51,13 @@ class UserQueries:
         after: str | None = None,
         sort: UserSort | None = NEWEST_FIRST,
     ) -> UserConnection:
-        if search is not None and len(search) > MAX_SEARCH_LENGTH:
-            raise bad_user_input(
-                f"Search for at most {MAX_SEARCH_LENGTH} characters.", argument="search"
-            )
-        order = sort or NEWEST_FIRST
-        where = UserFilter(search=search, statuses=tuple(s.name for s in status or ()))
+        where, order = user_list(search, status, sort)
         ctx = info.context
         page = await ctx.read(
             user_queries.list_users,
             ctx.services.database.dialect,
             where,
-            (order.field.value, order.direction.value),
+            order,
             page_size(first, default=50),
             after,
         )

@@ -8,6 +8,7 @@ from typing import Any
 
 import strawberry
 
+from domain.imports import phases
 from projections.import_queries import BatchRow, ImportRowRow
 from schema.types.common import PageInfo
 from schema.types.problems import Problem
@@ -27,6 +28,16 @@ class ImportStatus(Enum):
     )
     COMPLETED = "COMPLETED"
     CANCELLED = "CANCELLED"
+
+
+ImportPhase = strawberry.enum(
+    phases.ImportPhase,
+    name="ImportPhase",
+    description="What an import is busy with. CHECKING: the file is read and every row "
+    "checked (status VALIDATING, no row recorded yet). RECORDING: the checked rows are "
+    "recorded for review (VALIDATING). REGISTERING: users are registered (COMMITTING). "
+    "DONE: nothing is running (IN_REVIEW, COMPLETED, CANCELLED).",
+)
 
 
 @strawberry.enum
@@ -200,10 +211,28 @@ class ImportProgress:
     processed: int = strawberry.field(description="Rows whose registration was attempted.")
     created: int
     failed: int
+    phase: ImportPhase = strawberry.field(  # type: ignore[valid-type]
+        default=phases.ImportPhase.DONE,
+        description="What the import is busy with now (see ImportPhase).",
+    )
+    eta_seconds: int | None = strawberry.field(
+        default=None,
+        description="Seconds the current phase may still take, estimated at its rate so "
+        "far: the phase's clock starts at the event that began its work (the first rows "
+        "recorded for RECORDING, commitImport for REGISTERING) with the units done then; "
+        "at its latest event, rate = (units done now - units done then) / (seconds between "
+        "the two events), and etaSeconds = units left / rate, rounded up. Units: rows "
+        "recorded of `total` (RECORDING), rows processed of the `valid` rows (REGISTERING). "
+        "Null during CHECKING (nothing is recorded on the way) and until 1 % of the "
+        "phase's units or 2 seconds of it are done; 0 when DONE. It is the estimate as of "
+        "the latest event: it changes with each message, not between them.",
+    )
 
     @classmethod
     def from_row(cls, row: BatchRow) -> ImportProgress:
         counts = row.counts
+        phase = phases.phase_of(row.status, counts["validated"])
+        done, of = phases.work_of(phase, counts)
         return cls(
             batch_id=strawberry.ID(row.id),
             status=ImportStatus(row.status),
@@ -215,6 +244,8 @@ class ImportProgress:
             processed=counts["processed"],
             created=counts["created"],
             failed=counts["failed"],
+            phase=phase,
+            eta_seconds=phases.eta_seconds(phase, done, of, row.clock),
         )
 
 

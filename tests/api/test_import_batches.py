@@ -144,3 +144,16 @@ def test_the_error_report_of_an_unknown_batch_is_not_found(server: ThreadedServe
     )
 
     assert response.status_code == 404
+
+
+def test_a_batch_id_that_is_no_uuid_finds_no_batch(server: ThreadedServer) -> None:
+    found = server.api.data(
+        "query($id: ID!) { importBatch(id: $id) { id } }", {"id": "batch\x00-7"}, as_=token(AUDITOR)
+    )
+    report = httpx.get(
+        f"{server.base_url}/imports/batch%00-7/errors.csv",
+        headers={"authorization": f"Bearer {token(AUDITOR)}"},
+    )
+
+    assert found == {"importBatch": None}
+    assert report.status_code == 404

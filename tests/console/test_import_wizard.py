@@ -917,6 +917,7 @@ def test_a_batch_checked_or_committed_in_the_background_resumes_live(
     batch_id = api.start(people(12, domain="live.resume.acme.com"), "live.csv")["id"]
     page = manual_console.sign_in(ADMIN, path=f"/imports/{batch_id}")
     expect(page.get_by_role("progressbar", name="Rows checked")).to_be_visible()
+    expect(page.get_by_role("status", name="Import phase")).to_have_text("Checking the file")
     page.close()
 
     work_until(manual, batch_id, "IN_REVIEW")
@@ -926,6 +927,7 @@ def test_a_batch_checked_or_committed_in_the_background_resumes_live(
     page = manual_console.sign_in(ADMIN, path=f"/imports/{batch_id}")
     expect(page.get_by_role("progressbar", name="Users created")).to_be_visible()
     expect(page.get_by_role("main")).to_contain_text("0 of 12 rows processed")
+    expect(page.get_by_role("status", name="Import phase")).to_have_text("Registering users")
     work_until(manual, batch_id, "COMPLETED")
     completed(page)
     expect(page.get_by_role("definition").nth(0)).to_have_text("12")

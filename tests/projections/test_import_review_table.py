@@ -9,6 +9,7 @@ import pytest
 
 from bootstrap import Services, build_services
 from domain.imports.batch import AccessMode, ImportBatch
+from domain.imports.phases import PhaseClock
 from domain.imports.review import ReviewCounts, RowError, RowInput, RowResult, RowStatus
 from projections import import_queries
 from settings import Settings
@@ -171,3 +172,35 @@ def test_a_rebuild_gives_the_same_tables_after_a_revision(services: Services) ->
     with services.database.reading() as cursor:
         assert import_queries.rows(cursor, str(batch.id), (), 10, None).items == before
         assert import_queries.batch(cursor, str(batch.id)) == counts
+
+
+def test_the_first_rows_recorded_start_the_recording_clock(services: Services) -> None:
+    batch = ImportBatch(filename="people.csv", created_by=ADMIN, rows=4)
+    rows = [RowInput("Ann", "Lee", f"ann{n}@acme.com", None) for n in range(1, 5)]
+    batch.record_rows(1, rows[:2], [VALID, VALID])
+    first = batch.pending_events[-1].timestamp
+    saved(services, batch)
+    batch.record_rows(3, rows[2:], [VALID, VALID])
+    latest = batch.pending_events[-1].timestamp
+    saved(services, batch)
+
+    assert shown(services, batch).clock == PhaseClock(first, 2, latest)
+
+
+def test_a_commit_starts_the_registering_clock(services: Services) -> None:
+    batch = reviewed(services)
+    batch.choose_access(AccessMode.ASSIGN_GROUPS, actor=ADMIN, group_ids=[])
+    batch.start_commit(exclude_invalid=True, actor=ADMIN)
+    started = batch.pending_events[-1].timestamp
+    batch.register_rows(1, 1, {1: ImportBatch.user_id_for(batch.id, 1)}, {})
+    latest = batch.pending_events[-1].timestamp
+    saved(services, batch)
+
+    assert shown(services, batch).clock == PhaseClock(started, 0, latest)
+
+
+def shown(services: Services, batch: ImportBatch) -> import_queries.BatchRow:
+    with services.database.reading() as cursor:
+        found = import_queries.batch(cursor, str(batch.id))
+    assert found is not None
+    return found

@@ -14,6 +14,7 @@ import {
   toLocalInput,
 } from "../components/audit/range";
 import { forgetUserNames, loadUserNames } from "../components/audit/userNames";
+import { ExportButton } from "../components/ExportButton";
 import { ProblemMessage } from "../components/Problem";
 import { formatNumber, plural } from "../components/format";
 import statusChangedSubscription from "../operations/audit/statusChanged.graphql?raw";
@@ -222,12 +223,22 @@ function Feed({ from, to }: { from: string | null; to: string | null }) {
     document.getElementById("feed-title")?.focus();
   };
   const ranged = Boolean(from || to);
+  const exported = new URLSearchParams();
+  if (from) exported.set("since", from);
+  if (until) exported.set("until", until.toISOString());
 
   return (
     <section class="feed" aria-labelledby="feed-title" aria-busy={fetching}>
-      <h2 id="feed-title" tabIndex={-1}>
-        Status changes
-      </h2>
+      <div class="feed-header">
+        <h2 id="feed-title" tabIndex={-1}>
+          Status changes
+        </h2>
+        <ExportButton
+          url={`/status-changes.csv?${exported}`}
+          filename="status-changes.csv"
+          holds={ranged ? "every change in this range" : "every change"}
+        />
+      </div>
       <ProblemMessage error={data ? null : error} />
       {fetching && !data && (
         <p class="loading" role="status">

@@ -4,6 +4,7 @@
 import { useQuery } from "@urql/preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type UserStatus, can, useCaller } from "../caller";
+import { ExportButton } from "../components/ExportButton";
 import { ProblemMessage } from "../components/Problem";
 import { StatusBadge, statusLabel } from "../components/StatusBadge";
 import { formatNumber, plural } from "../components/format";
@@ -64,6 +65,16 @@ function listOptions(query: URLSearchParams, known: UserStatus[]) {
   const sizeParam = Number(query.get("size"));
   const size = PAGE_SIZES.includes(sizeParam) ? sizeParam : DEFAULT_SIZE;
   return { search, statuses, field, direction, size };
+}
+
+/** GET /users.csv for what the list shows: the same search, statuses and order, every page. */
+function exportAddress(search: string, statuses: UserStatus[], field: SortField, direction: Direction): string {
+  const query = new URLSearchParams();
+  if (search) query.set("search", search);
+  for (const status of statuses) query.append("status", status);
+  query.set("sort", field);
+  query.set("direction", direction);
+  return `/users.csv?${query}`;
 }
 
 export function UsersPage() {
@@ -135,6 +146,7 @@ export function UsersPage() {
   const header = (
     <div class="page-header">
       <h1 tabIndex={-1}>User Management</h1>
+      <ExportButton url={exportAddress(search, statuses, field, direction)} filename="users.csv" holds="every user listed" />
       {mayImport && (
         <Link class="button primary" href="/imports/new">
           Import Users

@@ -6,6 +6,7 @@ import { describeError } from "../Problem";
 import { formatNumber, plural } from "../format";
 import rowsQuery from "../../operations/import/ImportRows.graphql?raw";
 import { ErrorReportLink } from "./ErrorReportLink";
+import { PhaseLine } from "./PhaseLine";
 import { COLUMNS, type Batch, type Connection, type Progress, type Row } from "./types";
 import { Pager, useCursors } from "../Pager";
 
@@ -16,6 +17,7 @@ export function CheckingProgress({ progress }: { progress: Progress }) {
         The file is large, so its rows are checked in the background. You may leave this page: this import's address
         brings you back to it.
       </p>
+      <PhaseLine progress={progress} />
       <progress aria-label="Rows checked" max={Math.max(progress.total, 1)} value={progress.validated} />
       <p class="progress-counts" aria-live="polite">
         {formatNumber(progress.validated)} of {plural(progress.total, "row")} checked
@@ -29,6 +31,7 @@ export function CreatingProgress({ progress }: { progress: Progress }) {
   return (
     <div class="live-progress">
       <p>The users are being registered; each gets an invitation at their access email.</p>
+      <PhaseLine progress={progress} />
       <progress aria-label="Users created" max={Math.max(progress.valid, 1)} value={progress.processed} />
       <p class="progress-counts" aria-live="polite">
         {formatNumber(progress.processed)} of {plural(progress.valid, "row")} processed:{" "}

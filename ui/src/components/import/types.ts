@@ -14,7 +14,12 @@ export type Progress = {
   processed: number;
   created: number;
   failed: number;
+  /** What the import is busy with; etaSeconds is null until it can be estimated. */
+  phase: ImportPhase;
+  etaSeconds: number | null;
 };
+
+export type ImportPhase = "CHECKING" | "RECORDING" | "REGISTERING" | "DONE";
 
 export type ImportAccess = { mode: AccessMode; groupIds: string[]; mirrorUserId: string | null };
 
