@@ -93,7 +93,10 @@ CREATE TABLE IF NOT EXISTS import_batches (
     processed INTEGER NOT NULL,
     created INTEGER NOT NULL,
     failed INTEGER NOT NULL,
-    access TEXT
+    access TEXT,
+    existing INTEGER NOT NULL DEFAULT 0,
+    updated INTEGER NOT NULL DEFAULT 0,
+    skipped INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS import_rows (
     batch_id TEXT NOT NULL,
@@ -107,6 +110,9 @@ CREATE TABLE IF NOT EXISTS import_rows (
     user_id TEXT,
     email_key TEXT,
     username_key TEXT,
+    existing_user_id TEXT,
+    existing_user_status TEXT,
+    action TEXT,
     PRIMARY KEY (batch_id, row_number)
 );
 CREATE INDEX IF NOT EXISTS import_rows_by_status ON import_rows (batch_id, status, row_number);
