@@ -54,7 +54,10 @@ class HeldKeys:
 
     @classmethod
     def look_up(cls, rows: Iterable[CheckedRow], registered: UniqueKeys) -> HeldKeys:
-        """One question per kind, whatever the number of rows; none when no row has a key."""
+        """One question per kind, whatever the number of rows; none when no row has a key.
+        Keys found already (a replay, an edit worked out from the table) answer as they are."""
+        if isinstance(registered, HeldKeys):
+            return registered
         emails: dict[str, None] = {}
         usernames: dict[str, None] = {}
         for row in rows:
