@@ -85,6 +85,9 @@ class FakeReviewTable:
         assert batch_id == BATCH
         return [self.rows[number] for number in range(first, last + 1) if number in self.rows]
 
+    def rows_of_status(self, batch_id: UUID, status: RowStatus) -> list[StoredRow]:
+        return [row for _, row in sorted(self.rows.items()) if row.status is status]
+
     def record(self, outcome: EditOutcome, corrected: tuple[int, RowInput, RowKeys] | None) -> None:
         for number, result in outcome.changes.items():
             self.rows[number] = replace(
