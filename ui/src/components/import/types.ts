@@ -1,6 +1,17 @@
 // The shapes the wizard reads from the API (schema.graphql: ImportBatch, ImportRow, ...).
 export type ImportStatus = "VALIDATING" | "IN_REVIEW" | "COMMITTING" | "COMPLETED" | "CANCELLED";
-export type RowStatus = "PENDING" | "VALID" | "INVALID" | "EXCLUDED" | "CREATED" | "FAILED";
+export type RowStatus =
+  | "PENDING"
+  | "VALID"
+  | "INVALID"
+  | "EXCLUDED"
+  | "CREATED"
+  | "FAILED"
+  | "EXISTING"
+  | "UPDATED"
+  | "SKIPPED";
+export type UserStatus = "PENDING" | "ACTIVE" | "EXPIRED" | "DEACTIVATED" | "BLOCKED" | "DISABLED";
+export type ExistingUserAction = "SKIP" | "RESEND_INVITATION" | "REACTIVATE" | "UPDATE_ACCESS";
 export type AccessMode = "ASSIGN_GROUPS" | "MIRROR_USER" | "CUSTOMIZE";
 
 export type Progress = {
@@ -14,6 +25,10 @@ export type Progress = {
   processed: number;
   created: number;
   failed: number;
+  /** Rows of people registered already, and what the commit did with them. */
+  existing?: number;
+  updated?: number;
+  skipped?: number;
 };
 
 export type ImportAccess = { mode: AccessMode; groupIds: string[]; mirrorUserId: string | null };
@@ -39,6 +54,9 @@ export type Row = {
   username: string | null;
   status: RowStatus;
   errors: RowError[];
+  existingUserId?: string | null;
+  existingUserStatus?: UserStatus | null;
+  action?: ExistingUserAction | null;
 };
 
 export type PageInfo = { hasNextPage: boolean; endCursor: string | null };
@@ -77,7 +95,32 @@ export const ROW_STATUS_LABELS: Record<RowStatus, string> = {
   EXCLUDED: "Excluded",
   CREATED: "Created",
   FAILED: "Failed",
+  EXISTING: "Registered already",
+  UPDATED: "Updated",
+  SKIPPED: "Skipped",
 };
+
+export const USER_STATUS_LABELS: Record<UserStatus, string> = {
+  PENDING: "Pending",
+  ACTIVE: "Active",
+  EXPIRED: "Expired",
+  DEACTIVATED: "Deactivated",
+  BLOCKED: "Blocked",
+  DISABLED: "Disabled",
+};
+
+/** What the commit may do with a registered person, and the statuses each action fits
+ * (as the server's rule: a reissued invitation, a reactivation). */
+export const ACTIONS: { value: ExistingUserAction; label: string; fits: UserStatus[] | null }[] = [
+  { value: "SKIP", label: "Skip", fits: null },
+  { value: "RESEND_INVITATION", label: "Resend invitation", fits: ["PENDING", "EXPIRED"] },
+  { value: "REACTIVATE", label: "Reactivate", fits: ["DEACTIVATED", "BLOCKED", "DISABLED"] },
+  { value: "UPDATE_ACCESS", label: "Update access", fits: null },
+];
+
+export function actionsFor(status: UserStatus | null | undefined) {
+  return ACTIONS.filter((a) => a.fits === null || (status != null && a.fits.includes(status)));
+}
 
 /** How far a batch has gone: a later state always wins over an older report of it. */
 const ORDER: Record<ImportStatus, number> = {
