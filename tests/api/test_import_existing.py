@@ -224,6 +224,20 @@ def test_an_action_for_rows_that_are_not_existing_is_refused(
     )
 
 
+def test_actions_are_chosen_only_in_review(
+    importer: Importer, admin: Administrator, site: str
+) -> None:
+    admin.register("Ann", "Lee", f"ann@{site}")
+    batch_id = started(importer, f"Ann,Lee,ann@{site},")
+    committed(importer, batch_id)
+
+    result = set_action(importer, batch_id, [1], "UPDATE_ACCESS")
+
+    assert result["__typename"] == "InvalidState"
+    assert "while it is IN_REVIEW" in result["message"]
+    assert rows_of(importer, batch_id)[1]["status"] == "SKIPPED"
+
+
 def test_a_viewer_may_choose_and_an_auditor_may_not(
     server: ThreadedServer, admin: Administrator, site: str
 ) -> None:
