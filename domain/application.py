@@ -33,11 +33,12 @@ from domain.errors import (
 )
 from domain.groups import Group
 from domain.imports.batch import ImportBatch
-from domain.invitations import InvitationOwners, InvitationTokens
+from domain.imports.registered import RegisteredPeople
+from domain.invitations import Invitation, InvitationOwners, InvitationTokens
 from domain.lookup import KeyLookup
 from domain.saving import Saved, last_position, retried_on_conflict
 from domain.statuses import StatusChangeSource, UserStatus
-from domain.uniqueness import KeyKind, UniqueKey, UniqueKeys
+from domain.uniqueness import KeyKind, KeyOwners, UniqueKey, UniqueKeys
 from domain.users import User
 
 __all__ = [
@@ -471,6 +472,11 @@ class Roster(Application[UUID]):
     def _new_invitation(self) -> Any:
         return self.tokens.issue(datetime.now(UTC), self.invitation_ttl)
 
+    def new_invitation(self) -> Invitation:
+        """An invitation issued now, valid for the configured time."""
+        invitation: Invitation = self._new_invitation()
+        return invitation
+
     def _load(self, aggregate_id: UUID) -> Aggregate | None:
         try:
             aggregate: Aggregate = self.repository.get(aggregate_id)
@@ -499,6 +505,30 @@ class Roster(Application[UUID]):
 
     def _lookup(self) -> KeyLookup:
         return KeyLookup(cast(UniqueKeys, self.recorder))
+
+    def people(self) -> RegisteredPeople:
+        """Who holds registered keys, and the status of users: what an import's review
+        asks to recognise the people already registered."""
+        return _People(self)
+
+    def users_of(self, user_ids: Iterable[UUID]) -> dict[UUID, User]:
+        """The users of these ids that exist, their events read a few hundred at a time."""
+        return self._users_sent_to(user_ids)
+
+
+class _People:
+    def __init__(self, roster: Roster) -> None:
+        self._keys = cast(KeyOwners, roster.recorder)
+        self._roster = roster
+
+    def taken(self, kind: KeyKind, keys: Sequence[str]) -> set[str]:
+        return self._keys.taken(kind, keys)
+
+    def owners(self, kind: KeyKind, keys: Sequence[str]) -> dict[str, UUID]:
+        return self._keys.owners(kind, keys)
+
+    def statuses(self, user_ids: Sequence[UUID]) -> dict[UUID, UserStatus]:
+        return {user_id: user.status for user_id, user in self._roster.users_of(user_ids).items()}
 
 
 def _taken(code: str, message: str) -> ConflictError:

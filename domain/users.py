@@ -165,25 +165,41 @@ class User(Aggregate):
             reason=reason,
         )
 
-    def reactivate(self, actor: str, reason: str | None, invitation: Invitation) -> None:
+    def reactivate(
+        self,
+        actor: str,
+        reason: str | None,
+        invitation: Invitation,
+        *,
+        source: StatusChangeSource = StatusChangeSource.ADMINISTRATOR,
+        invite_again: bool = False,
+    ) -> None:
         """Back to ACTIVE if the user accepted an invitation before, else PENDING with
-        the given new invitation."""
+        the given new invitation; always PENDING with it when `invite_again` (an import
+        that invites a person once more)."""
         self._target(Transition.REACTIVATE)
+        active = self.has_accepted and not invite_again
         self._change_status(
             self.Reactivated,
             Transition.REACTIVATE,
-            status=None if self.has_accepted else REACTIVATE_WITHOUT_ACCEPTANCE,
-            source=StatusChangeSource.ADMINISTRATOR,
+            status=None if active else REACTIVATE_WITHOUT_ACCEPTANCE,
+            source=source,
             actor=actor,
             reason=reason,
-            invitation=None if self.has_accepted else invitation.as_event_data(),
+            invitation=None if active else invitation.as_event_data(),
         )
 
-    def reissue_invitation(self, actor: str, invitation: Invitation) -> None:
+    def reissue_invitation(
+        self,
+        actor: str,
+        invitation: Invitation,
+        *,
+        source: StatusChangeSource = StatusChangeSource.ADMINISTRATOR,
+    ) -> None:
         self._change_status(
             self.InvitationReissued,
             Transition.REISSUE_INVITATION,
-            source=StatusChangeSource.ADMINISTRATOR,
+            source=source,
             actor=actor,
             reason=None,
             invitation=invitation.as_event_data(),
@@ -225,13 +241,20 @@ class User(Aggregate):
     def record_undeliverable(self, invitation_id: UUID, reason: str) -> None:
         self.trigger_event(self.InvitationUndeliverable, invitation_id=invitation_id, reason=reason)
 
-    def set_access(self, group_ids: list[UUID], permissions: list[str], actor: str) -> None:
+    def set_access(
+        self,
+        group_ids: list[UUID],
+        permissions: list[str],
+        actor: str,
+        *,
+        source: StatusChangeSource = StatusChangeSource.ADMINISTRATOR,
+    ) -> None:
         if (group_ids, permissions) != (self.group_ids, self.permissions):
             self.trigger_event(
                 self.AccessChanged,
                 group_ids=group_ids,
                 permissions=permissions,
-                source=StatusChangeSource.ADMINISTRATOR,
+                source=source,
                 actor=actor,
             )
 

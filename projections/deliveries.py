@@ -122,8 +122,11 @@ class DeliveryView:
     def _supersede(cursor: Cursor, user_id: str, position: int) -> None:
         """The user's mails issued before `position` that still wait (a mail issued after
         it, met again when the events are applied again, is left alone)."""
+        # `+seq`: SQLite would otherwise search the queue index (status, seq), every
+        # waiting mail before `position`, instead of the user's own few (a millisecond
+        # per user once thousands wait, as when an import resends invitations).
         cursor.execute(
             "UPDATE mail_deliveries SET status = 'SUPERSEDED'"
-            " WHERE user_id = %s AND status = 'PENDING' AND seq < %s",
+            " WHERE user_id = %s AND status = 'PENDING' AND +seq < %s",
             (user_id, position),
         )

@@ -38,6 +38,9 @@ class ImportRowRow:
     status: str
     errors: list[list[str | None]]
     user_id: str | None
+    existing_user_id: str | None = None
+    existing_user_status: str | None = None
+    action: str | None = None
 
 
 def batch(cursor: Cursor, batch_id: str) -> BatchRow | None:
@@ -102,7 +105,10 @@ def count_rows(cursor: Cursor, batch_id: str, statuses: tuple[str, ...]) -> int:
 def _batch(row: dict[str, Any]) -> BatchRow:
     created_at = from_iso(row["created_at"])
     assert created_at is not None
-    names = ("total", "validated", "valid", "invalid", "excluded", "processed", "created", "failed")
+    names = (
+        *("total", "validated", "valid", "invalid", "excluded", "processed", "created", "failed"),
+        *("existing", "updated", "skipped"),
+    )
     return BatchRow(
         id=row["id"],
         seq=int(row["seq"]),
@@ -133,4 +139,7 @@ def _row(row: dict[str, Any]) -> ImportRowRow:
         status=row["status"],
         errors=from_json(row["errors"]),
         user_id=row["user_id"],
+        existing_user_id=row["existing_user_id"],
+        existing_user_status=row["existing_user_status"],
+        action=row["action"],
     )

@@ -8,8 +8,10 @@ from uuid import UUID
 
 from eventsourcing.persistence import Recording
 
-from domain.imports.review import RowError, RowInput, RowStatus
+from domain.imports.existing import ExistingUserAction
+from domain.imports.review import ExistingUser, RowError, RowInput, RowStatus
 from domain.imports.table import StoredRow
+from domain.statuses import UserStatus
 from projections.database import Cursor, ReadDatabase, marks
 from projections.encoding import from_json
 from projections.follower import Follower
@@ -17,7 +19,8 @@ from projections.follower import Follower
 #: Values per IN (...) list.
 CHUNK = 500
 _COLUMNS = (
-    "row_number, first_name, last_name, email, username, status, errors, email_key, username_key"
+    "row_number, first_name, last_name, email, username, status, errors, email_key, username_key,"
+    " existing_user_id, existing_user_status, action"
 )
 
 
@@ -54,6 +57,15 @@ class ImportRowsTable:
             )
             return [_stored(row) for row in cursor.fetchall()]
 
+    def rows_of_status(self, batch_id: UUID, status: RowStatus) -> list[StoredRow]:
+        with self.database.reading() as cursor:
+            cursor.execute(
+                f"SELECT {_COLUMNS} FROM import_rows WHERE batch_id = %s AND status = %s"
+                " ORDER BY row_number",
+                (str(batch_id), status.value),
+            )
+            return [_stored(row) for row in cursor.fetchall()]
+
     def _select_in(self, batch_id: UUID, column: str, values: list[Any]) -> list[StoredRow]:
         if not values:
             return []
@@ -82,4 +94,10 @@ def _stored(row: dict[str, Any]) -> StoredRow:
         status=RowStatus(row["status"]),
         errors=tuple(RowError(*error) for error in from_json(row["errors"])),
         keys=(row["email_key"], row["username_key"]),
+        existing=(
+            ExistingUser(UUID(row["existing_user_id"]), UserStatus(row["existing_user_status"]))
+            if row["existing_user_id"]
+            else None
+        ),
+        action=ExistingUserAction(row["action"]) if row["action"] else None,
     )

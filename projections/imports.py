@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from domain.imports.batch import ImportBatch
-from projections.database import Cursor
+from projections.database import Cursor, marks
 from projections.encoding import from_json, iso, to_json
 
-COUNTS = ("valid", "invalid", "excluded")
+COUNTS = ("valid", "invalid", "excluded", "existing")
 #: Rows of a batch changed by one statement at most.
 UPDATE_ROWS = 1000
 
@@ -36,6 +36,8 @@ class ImportView:
             self._rows_revised(cursor, batch_id, event)
         elif isinstance(event, ImportBatch.RowsChanged | ImportBatch.Reviewed):
             self._counted(cursor, batch_id, event)
+        elif isinstance(event, ImportBatch.RowActionsChosen):
+            self._actions_chosen(cursor, batch_id, event)
         elif isinstance(event, ImportBatch.AccessChosen):
             access = {
                 "mode": event.mode,
@@ -70,8 +72,8 @@ class ImportView:
         keys = event.keys or [[None, None]] * len(event.rows)
         cursor.executemany(
             "INSERT INTO import_rows (batch_id, row_number, first_name, last_name, email,"
-            " username, status, errors, email_key, username_key)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            " username, status, errors, email_key, username_key, existing_user_id,"
+            " existing_user_status) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [
                 (
                     batch_id,
@@ -80,6 +82,7 @@ class ImportView:
                     result["status"],
                     to_json(result["errors"]),
                     *row_keys,
+                    *result.get("existing", (None, None)),
                 )
                 for offset, (row, result, row_keys) in enumerate(
                     zip(event.rows, event.results, keys, strict=True)
@@ -87,12 +90,14 @@ class ImportView:
             ],
         )
         valid = sum(result["status"] == "VALID" for result in event.results)
+        existing = sum(result["status"] == "EXISTING" for result in event.results)
         n = len(event.rows)
         cursor.execute(
             "UPDATE import_batches SET validated = validated + %s,"
             " total = CASE WHEN total < validated + %s THEN validated + %s ELSE total END,"
-            " valid = valid + %s, invalid = invalid + %s WHERE id = %s",
-            (n, n, n, valid, n - valid, batch_id),
+            " valid = valid + %s, invalid = invalid + %s, existing = existing + %s"
+            " WHERE id = %s",
+            (n, n, n, valid, n - valid - existing, existing, batch_id),
         )
         # RECORDING starts with the first rows recorded (the file was checked before).
         at = iso(event.timestamp)
@@ -111,10 +116,15 @@ class ImportView:
             " WHERE batch_id = %s AND row_number = %s",
             [(*c["values"], *c["keys"], batch_id, n) for n, c in changes if "values" in c],
         )
+        # A row whose result changed is reviewed anew: its action is SKIP again.
         cursor.executemany(
-            "UPDATE import_rows SET status = %s, errors = %s"
-            " WHERE batch_id = %s AND row_number = %s",
-            [(c["status"], to_json(c["errors"]), batch_id, n) for n, c in changes if "status" in c],
+            "UPDATE import_rows SET status = %s, errors = %s, existing_user_id = %s,"
+            " existing_user_status = %s, action = NULL WHERE batch_id = %s AND row_number = %s",
+            [
+                (c["status"], to_json(c["errors"]), *c.get("existing", (None, None)), batch_id, n)
+                for n, c in changes
+                if "status" in c
+            ],
         )
         self._rows_added(cursor, batch_id, event.first_added, event.added)
         self._set(cursor, batch_id, **{name: getattr(event, name) for name in COUNTS})
@@ -125,8 +135,8 @@ class ImportView:
             return
         cursor.executemany(
             "INSERT INTO import_rows (batch_id, row_number, first_name, last_name, email,"
-            " username, status, errors, email_key, username_key)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            " username, status, errors, email_key, username_key, existing_user_id,"
+            " existing_user_status) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [
                 (
                     batch_id,
@@ -135,6 +145,7 @@ class ImportView:
                     row["status"],
                     to_json(row["errors"]),
                     *row["keys"],
+                    *row.get("existing", (None, None)),
                 )
                 for offset, row in enumerate(added)
             ],
@@ -156,16 +167,39 @@ class ImportView:
                     (*values, *change.get("keys", (None, None)), batch_id, int(number)),
                 )
             if "status" in change:
+                # A row whose result changed is reviewed anew: its action is SKIP again.
                 cursor.execute(
-                    "UPDATE import_rows SET status = %s, errors = %s"
+                    "UPDATE import_rows SET status = %s, errors = %s, existing_user_id = %s,"
+                    " existing_user_status = %s, action = NULL"
                     " WHERE batch_id = %s AND row_number = %s",
-                    (change["status"], to_json(change["errors"]), batch_id, int(number)),
+                    (
+                        change["status"],
+                        to_json(change["errors"]),
+                        *change.get("existing", (None, None)),
+                        batch_id,
+                        int(number),
+                    ),
                 )
         counts = {name: getattr(event, name) for name in COUNTS}
         if isinstance(event, ImportBatch.Reviewed):
             self._set(cursor, batch_id, status="IN_REVIEW", **counts)
         else:
             self._set(cursor, batch_id, **counts)
+
+    def _actions_chosen(self, cursor: Cursor, batch_id: str, event: Any) -> None:
+        if event.row_numbers is None:
+            cursor.execute(
+                "UPDATE import_rows SET action = %s WHERE batch_id = %s AND status = 'EXISTING'",
+                (event.action, batch_id),
+            )
+            return
+        for start in range(0, len(event.row_numbers), UPDATE_ROWS):
+            chunk = event.row_numbers[start : start + UPDATE_ROWS]
+            cursor.execute(
+                "UPDATE import_rows SET action = %s"
+                f" WHERE batch_id = %s AND row_number IN ({marks(chunk)})",
+                (event.action, batch_id, *chunk),
+            )
 
     def _commit_started(self, cursor: Cursor, batch_id: str, event: Any) -> None:
         if event.excluded_invalid:
@@ -213,11 +247,29 @@ class ImportView:
             " WHERE batch_id = %s AND row_number = %s",
             [(to_json(errors), batch_id, int(number)) for number, errors in event.failed.items()],
         )
+        for status, numbers in (("UPDATED", event.updated), ("SKIPPED", event.skipped)):
+            for start in range(0, len(numbers or ()), UPDATE_ROWS):
+                chunk = (numbers or [])[start : start + UPDATE_ROWS]
+                cursor.execute(
+                    f"UPDATE import_rows SET status = '{status}', action = COALESCE(action, 'SKIP')"
+                    f" WHERE batch_id = %s AND row_number IN ({marks(chunk)})",
+                    (batch_id, *chunk),
+                )
         created, failed = len(event.created), len(event.failed)
+        updated, skipped = len(event.updated or ()), len(event.skipped or ())
         cursor.execute(
             "UPDATE import_batches SET created = created + %s, failed = failed + %s,"
-            " processed = processed + %s, progressed_at = %s WHERE id = %s",
-            (created, failed, created + failed, iso(event.timestamp), batch_id),
+            " updated = updated + %s, skipped = skipped + %s, processed = processed + %s,"
+            " progressed_at = %s WHERE id = %s",
+            (
+                created,
+                failed,
+                updated,
+                skipped,
+                created + failed + updated + skipped,
+                iso(event.timestamp),
+                batch_id,
+            ),
         )
 
     @staticmethod

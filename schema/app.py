@@ -28,6 +28,7 @@ from schema.mutations.resend_invitation import ResendInvitation
 from schema.mutations.revise_import import ReviseImport
 from schema.mutations.set_group_permissions import SetGroupPermissions
 from schema.mutations.set_import_access import SetImportAccess
+from schema.mutations.set_import_row_action import SetImportRowAction
 from schema.mutations.set_user_access import SetUserAccess
 from schema.mutations.start_import import StartImport
 from schema.mutations.update_import_row import UpdateImportRow
@@ -51,6 +52,7 @@ Mutation = merge_types(
         IncludeImportRows,
         ReviseImport,
         SetImportAccess,
+        SetImportRowAction,
         CommitImport,
         CancelImport,
         CreateUser,

@@ -12,6 +12,7 @@ JSON object key); statuses and modes are their plain string values.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import field
 from typing import Any, cast
 from uuid import UUID, uuid5
 
@@ -36,6 +37,7 @@ from domain.imports.batch_values import (
     result_data,
     row_data,
 )
+from domain.imports.existing import ExistingUserAction, check_fit, rows_named
 from domain.imports.review import (
     ReviewCounts,
     RowError,
@@ -44,6 +46,7 @@ from domain.imports.review import (
     RowResult,
     RowStatus,
 )
+from domain.statuses import UserStatus
 
 __all__ = ["AccessMode", "ImportBatch", "ImportStatus", "RowAccess"]
 
@@ -78,9 +81,11 @@ class ImportBatch(Aggregate):
 
         def apply(self, aggregate: Any) -> None:
             valid = sum(result["status"] == RowStatus.VALID for result in self.results)
+            existing = sum(result["status"] == RowStatus.EXISTING for result in self.results)
             aggregate.total_rows += len(self.rows)
             aggregate.valid += valid
-            aggregate.invalid += len(self.rows) - valid
+            aggregate.existing += existing
+            aggregate.invalid += len(self.rows) - valid - existing
 
     class Counted(Aggregate.Event):
         """Base of the events that give the review's counts anew."""
@@ -88,10 +93,12 @@ class ImportBatch(Aggregate):
         valid: int
         invalid: int
         excluded: int
+        #: Absent from events of versions before EXISTING rows.
+        existing: int = field(default=0, kw_only=True)
 
         def apply(self, aggregate: Any) -> None:
             aggregate.valid, aggregate.invalid = self.valid, self.invalid
-            aggregate.excluded = self.excluded
+            aggregate.excluded, aggregate.existing = self.excluded, self.existing
 
     class Reviewed(Counted):
         total: int
@@ -132,6 +139,14 @@ class ImportBatch(Aggregate):
             super().apply(aggregate)
             aggregate.total_rows += len(self.added)
 
+    class RowActionsChosen(Aggregate.Event):
+        """What the commit does with EXISTING rows: `row_numbers`, or every row EXISTING
+        at this point when None. The review table keeps each row's action."""
+
+        action: str
+        row_numbers: list[int] | None
+        actor: str
+
     class AccessChosen(Aggregate.Event):
         mode: str
         group_ids: list[UUID]
@@ -171,20 +186,27 @@ class ImportBatch(Aggregate):
 
     class RowsRegistered(Aggregate.Event):
         """Rows `first_row`..`last_row` went through the commit: `created` gives the user
-        of each row registered, `failed` the errors of each row that could not be; rows
-        in the range that are in neither were excluded."""
+        of each row registered, `failed` the errors of each row that could not be,
+        `updated` the EXISTING rows whose action was carried out (their users' events are
+        in the same write), `skipped` the EXISTING rows left alone; rows in the range
+        that are in none were excluded."""
 
         first_row: int
         last_row: int
         created: dict[str, UUID]
         failed: dict[str, ErrorsData]
+        updated: list[int] | None = None
+        skipped: list[int] | None = None
 
         def apply(self, aggregate: Any) -> None:
+            updated, skipped = len(self.updated or ()), len(self.skipped or ())
             aggregate.commit_cursor = self.last_row
             aggregate.in_flight = False
             aggregate.created += len(self.created)
             aggregate.failed += len(self.failed)
-            aggregate.processed += len(self.created) + len(self.failed)
+            aggregate.updated += updated
+            aggregate.skipped += skipped
+            aggregate.processed += len(self.created) + len(self.failed) + updated + skipped
 
     class Completed(Aggregate.Event):
         def apply(self, aggregate: Any) -> None:
@@ -219,6 +241,8 @@ class ImportBatch(Aggregate):
             batch = super().mutate(None)
             assert isinstance(batch, ImportBatch)
             batch.status = ImportStatus(batch.status)
+            for name in ("existing", "updated", "skipped"):  # snapshots of older versions
+                batch.__dict__.setdefault(name, 0)
             batch.access = None if batch.access is None else AccessMode(batch.access)
             batch.row_access = {
                 int(number): RowAccess(list(row["group_ids"]), list(row["permissions"]))
@@ -236,6 +260,7 @@ class ImportBatch(Aggregate):
         self.status = ImportStatus.VALIDATING
         self.total_rows = self.valid = self.invalid = self.excluded = 0
         self.created = self.failed = self.processed = 0
+        self.existing = self.updated = self.skipped = 0
         self.access: AccessMode | None = None
         self.mirror_user_id: UUID | None = None
         self.group_ids: list[UUID] = []
@@ -286,8 +311,9 @@ class ImportBatch(Aggregate):
             raise ValueError(f"Rows must continue at row {self.total_rows + 1}, not {first_row}.")
         if len(rows) != len(results) or not rows:
             raise ValueError("Give one result for each row, and at least one row.")
-        if any(result.status not in (RowStatus.VALID, RowStatus.INVALID) for result in results):
-            raise ValueError("A row just read can only be VALID or INVALID.")
+        read = (RowStatus.VALID, RowStatus.INVALID, RowStatus.EXISTING)
+        if any(result.status not in read for result in results):
+            raise ValueError("A row just read can only be VALID, INVALID or EXISTING.")
         if keys is not None and len(keys) != len(rows):
             raise ValueError("Give the keys of each row, or none.")
         self.trigger_event(
@@ -300,7 +326,9 @@ class ImportBatch(Aggregate):
 
     def recorded_counts(self) -> ReviewCounts:
         """The counts of the rows recorded so far, as their results say."""
-        return ReviewCounts(valid=self.valid, invalid=self.invalid, excluded=self.excluded)
+        return ReviewCounts(
+            valid=self.valid, invalid=self.invalid, excluded=self.excluded, existing=self.existing
+        )
 
     def finish_review(self, counts: ReviewCounts) -> None:
         self._require(ImportStatus.VALIDATING, "the review can only be finished")
@@ -348,7 +376,7 @@ class ImportBatch(Aggregate):
         new = range(self.total_rows + 1, total + 1)
         if any(not 1 <= number <= total for number in changes) or not set(new) <= set(changes):
             raise ValueError("Give a result for each added row, and only for rows of the batch.")
-        if counts.valid + counts.invalid + counts.excluded != total or not (replaced or added):
+        if sum(counts_data(counts).values()) != total or not (replaced or added):
             raise ValueError(f"The counts do not add up to the {total} rows after the revision.")
         entries = _revised_entries(replaced, changes, self.total_rows)
         news = [
@@ -381,6 +409,34 @@ class ImportBatch(Aggregate):
         self, row_numbers: Sequence[int], changes: Changes, counts: ReviewCounts, actor: str
     ) -> None:
         self._edit_rows(self.RowsIncluded, row_numbers, changes, counts, actor)
+
+    def choose_row_action(
+        self,
+        action: ExistingUserAction,
+        statuses: Mapping[int, UserStatus | None],
+        *,
+        actor: str,
+        every: bool = False,
+    ) -> None:
+        """The action for the EXISTING rows of `statuses` (each row's user's status when
+        reviewed; None for a row that is not EXISTING), or for every EXISTING row when
+        `every`. Refused whole, naming the rows, when a row is not EXISTING or the action
+        does not fit its user's status."""
+        self._require(ImportStatus.IN_REVIEW, "actions can only be chosen")
+        self._check_rows(list(statuses), field="rowNumbers")
+        others = [number for number, status in statuses.items() if status is None]
+        if others:
+            raise InvalidStateError(
+                f"An action is only for EXISTING rows (an email of a registered user); "
+                f"{rows_named(others)} {'is' if len(others) == 1 else 'are'} not."
+            )
+        check_fit(action, {n: status for n, status in statuses.items() if status is not None})
+        self.trigger_event(
+            self.RowActionsChosen,
+            action=action.value,
+            row_numbers=None if every else list(statuses),
+            actor=actor,
+        )
 
     def choose_access(
         self,
@@ -442,6 +498,8 @@ class ImportBatch(Aggregate):
         last_row: int,
         created: Mapping[int, UUID],
         failed: Mapping[int, Sequence[RowError]],
+        updated: Sequence[int] = (),
+        skipped: Sequence[int] = (),
     ) -> None:
         """Records the outcome of rows `first_row`..`last_row`, which follow the cursor;
         also once the batch was cancelled while committing, for the rows that were being
@@ -453,9 +511,11 @@ class ImportBatch(Aggregate):
                 f"Rows {first_row}..{last_row} do not follow the commit cursor "
                 f"({self.commit_cursor}) within {self.total_rows} rows; resume after it."
             )
-        outside = [n for n in [*created, *failed] if not first_row <= n <= last_row]
-        if outside or created.keys() & failed.keys():
-            raise ValueError("Each row must be in the range and either created or failed.")
+        every = [*created, *failed, *updated, *skipped]
+        if any(not first_row <= n <= last_row for n in every) or len(set(every)) != len(every):
+            raise ValueError(
+                "Each row must be in the range and one of created, failed, updated, skipped."
+            )
         if any(user_id != self.user_id_for(self.id, n) for n, user_id in created.items()):
             raise ValueError("A created row's user id must be ImportBatch.user_id_for it.")
         self.trigger_event(
@@ -464,6 +524,8 @@ class ImportBatch(Aggregate):
             last_row=last_row,
             created={str(number): user_id for number, user_id in created.items()},
             failed={str(number): errors_data(errors) for number, errors in failed.items()},
+            updated=list(updated) or None,
+            skipped=list(skipped) or None,
         )
 
     def complete(self) -> None:
@@ -528,7 +590,7 @@ class ImportBatch(Aggregate):
             self.check_row(number, field=f"{field}[{index}]")
 
     def _check_counts(self, counts: ReviewCounts) -> None:
-        if counts.valid + counts.invalid + counts.excluded != self.total_rows:
+        if counts.valid + counts.invalid + counts.excluded + counts.existing != self.total_rows:
             raise ValueError(f"The counts do not add up to the {self.total_rows} rows read.")
 
 

@@ -28,6 +28,8 @@ class ResultData(TypedDict, total=False):
     errors: ErrorsData
     values: RowData
     keys: list[str | None]
+    #: [user id, status at review time] of the registered user the row's email belongs to.
+    existing: list[str]
 
 
 #: The results of the rows an edit changed, by row number, as the Review gives them.
@@ -93,7 +95,10 @@ def errors_data(errors: Sequence[RowError]) -> ErrorsData:
 
 
 def result_data(result: RowResult) -> ResultData:
-    return {"status": result.status.value, "errors": errors_data(result.errors)}
+    data: ResultData = {"status": result.status.value, "errors": errors_data(result.errors)}
+    if result.existing is not None:
+        data["existing"] = [str(result.existing.user_id), result.existing.status.value]
+    return data
 
 
 def changes_data(changes: Mapping[int, RowResult]) -> dict[str, ResultData]:
@@ -101,4 +106,9 @@ def changes_data(changes: Mapping[int, RowResult]) -> dict[str, ResultData]:
 
 
 def counts_data(counts: ReviewCounts) -> dict[str, int]:
-    return {"valid": counts.valid, "invalid": counts.invalid, "excluded": counts.excluded}
+    return {
+        "valid": counts.valid,
+        "invalid": counts.invalid,
+        "excluded": counts.excluded,
+        "existing": counts.existing,
+    }

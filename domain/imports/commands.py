@@ -8,7 +8,7 @@ one that lost runs again on the table the other left.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import IO, cast
+from typing import IO
 from uuid import UUID
 
 from domain import values
@@ -16,12 +16,12 @@ from domain.application import Roster, Saved, retried_on_conflict
 from domain.errors import InvalidInputError, NotFoundError
 from domain.imports.batch import AccessMode, ImportBatch, ImportStatus, RowAccess
 from domain.imports.edits import work_out
+from domain.imports.existing import ExistingUserAction
 from domain.imports.process import Limits
-from domain.imports.review import RowInput
+from domain.imports.review import RowInput, RowStatus
 from domain.imports.revision import RevisedLine, Revision, read_revision
 from domain.imports.rows import check_columns
 from domain.imports.table import ReviewTable
-from domain.uniqueness import UniqueKeys
 from domain.users import User
 
 
@@ -40,7 +40,7 @@ class ImportCommands:
         """Replaces a row by its correction, validated again with its clashes."""
         batch = self._batch_in_review(batch_id)
         batch.check_row(row_number, field="rowNumber")
-        registered = cast(UniqueKeys, self.roster.recorder)
+        registered = self.roster.people()
         checked = check_columns(row)
         keys = (checked.email_key(), checked.username_key())
         outcome = work_out(
@@ -73,7 +73,7 @@ class ImportCommands:
         them are validated again, as a correction is."""
         batch = self._batch_in_review(batch_id)
         revision = Revision.of(lines, batch.total_rows)
-        held = revision.registered(cast(UniqueKeys, self.roster.recorder))
+        held = revision.registered(self.roster.people())
         outcome = work_out(
             self.table,
             batch_id,
@@ -115,6 +115,36 @@ class ImportCommands:
         )
         record = batch.exclude_rows if excluded else batch.include_rows
         record(row_numbers, outcome.changes, outcome.counts, actor)
+        return Saved.of(batch.id, self.roster.save(batch))
+
+    @retried_on_conflict
+    def choose_row_action(
+        self,
+        batch_id: UUID,
+        row_numbers: Sequence[int] | None,
+        action: ExistingUserAction,
+        *,
+        actor: str,
+    ) -> Saved:
+        """What the commit does with EXISTING rows (every one when `row_numbers` is None),
+        checked against each row's user's status as reviewed."""
+        batch = self.roster.get_aggregate(ImportBatch, batch_id, "import batch")
+        batch.require_review("actions can only be chosen")
+        if row_numbers is not None:
+            batch.check_rows(row_numbers, field="rowNumbers")
+        self.table.catch_up()
+        rows = (
+            self.table.rows_of_status(batch_id, RowStatus.EXISTING)
+            if row_numbers is None
+            else self.table.rows_numbered(batch_id, set(row_numbers))
+        )
+        statuses = {
+            row.number: row.existing.status
+            if row.status is RowStatus.EXISTING and row.existing is not None
+            else None
+            for row in sorted(rows, key=lambda row: row.number)
+        }
+        batch.choose_row_action(action, statuses, actor=actor, every=row_numbers is None)
         return Saved.of(batch.id, self.roster.save(batch))
 
     # ------------------------------------------------------------------ commit

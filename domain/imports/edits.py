@@ -9,8 +9,9 @@ and after the edit. Rows of B outside A keep their result, so the difference of 
 small review's counts is the difference of the whole batch's.
 
 The keys registered already come from each stored row's own EMAIL_TAKEN and
-USERNAME_TAKEN errors (rows sharing a key may have been reviewed at different times,
-before and after its registration), so the small review agrees with the recorded one;
+USERNAME_TAKEN errors and the registered user its email was found to belong to (rows
+sharing a key may have been reviewed at different times, before and after its
+registration), so the small review agrees with the recorded one;
 only a corrected row is looked up in the store afresh.
 """
 
@@ -20,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
-from domain.imports.registered import HeldKeys
+from domain.imports.registered import ExistingUser, HeldKeys
 from domain.imports.review import Review, ReviewCounts, RowKeys, RowResult, RowStatus
 from domain.imports.table import ReviewTable, StoredRow
 
@@ -61,6 +62,7 @@ def work_out(
             valid=counts.valid + after.valid - before.valid,
             invalid=counts.invalid + after.invalid - before.invalid,
             excluded=counts.excluded + after.excluded - before.excluded,
+            existing=counts.existing + after.existing - before.existing,
         ),
     )
 
@@ -83,11 +85,15 @@ def _held(rows: Iterable[StoredRow]) -> HeldKeys:
     """The registered keys as the recorded review found them."""
     emails: set[str] = set()
     usernames: set[str] = set()
+    people: dict[str, ExistingUser] = {}
     for row in rows:
         codes = {error.code for error in row.errors}
         email, username = row.keys
         if "EMAIL_TAKEN" in codes and email is not None:
             emails.add(email)
+        if row.existing is not None and email is not None:
+            emails.add(email)
+            people[email] = row.existing
         if "USERNAME_TAKEN" in codes and username is not None:
-            usernames.add(username)
-    return HeldKeys(frozenset(emails), frozenset(usernames))
+            usernames.add(username)  # by someone else than the row's user
+    return HeldKeys(frozenset(emails), frozenset(usernames), people)

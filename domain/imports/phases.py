@@ -37,17 +37,18 @@ def phase_of(status: str, recorded: int) -> ImportPhase:
 
 
 #: Per working phase, the batch's counts of (units done, units in all): rows recorded of
-#: the file's rows, rows whose registration was attempted of the rows to register.
-WORK = {
-    ImportPhase.RECORDING: ("validated", "total"),
-    ImportPhase.REGISTERING: ("processed", "valid"),
+#: the file's rows; rows the commit went through (registered, or an EXISTING row's
+#: action carried out or skipped) of the VALID and EXISTING rows.
+WORK: dict[ImportPhase, tuple[str, tuple[str, ...]]] = {
+    ImportPhase.RECORDING: ("validated", ("total",)),
+    ImportPhase.REGISTERING: ("processed", ("valid", "existing")),
 }
 
 
 def work_of(phase: ImportPhase, counts: Mapping[str, int]) -> tuple[int, int]:
     """(done, of) of the phase's work from the batch's counts; (0, 0) for the others."""
-    done, of = WORK.get(phase, ("", ""))
-    return counts.get(done, 0), counts.get(of, 0)
+    done, of = WORK.get(phase, ("", ()))
+    return counts.get(done, 0), sum(counts.get(name, 0) for name in of)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from eventsourcing.persistence import IntegrityError, Recording
 from domain.application import NewUser, Roster, Saved
 from domain.errors import DomainError
 from domain.ids import time_ordered_id
+from domain.imports.actions import ActionOutcome, Orders, acting, carry_out
 from domain.imports.batch import AccessMode, ImportBatch, ImportStatus
 from domain.imports.reading import MAX_BYTES, MAX_ROWS, CsvRow, open_csv
 from domain.imports.review import Review, RowError, RowInput, RowKeys, RowResult, RowStatus
@@ -40,6 +41,8 @@ CHUNK_ROWS = 2_000
 CHUNK_BYTES = 768 * 1024
 #: Rows registered per write (and per RowsRegistered event).
 COMMIT_ROWS = 2_000
+#: How often a range's write is tried when other writers change its users meanwhile.
+MAX_RANGE_TRIES = 10
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,7 @@ class Importer:
         review = Review()
         review.add(
             ((row.number, _input(row)) for row in _rows(stream, limits)),
-            cast(KeyOwners, self.roster.recorder),
+            self.roster.people(),
         )
         stream.seek(start)
         recorded = batch.total_rows
@@ -158,26 +161,46 @@ class Importer:
         last = min(batch.commit_cursor + rows, batch.total_rows)
         stored = self.table.rows_between(batch.id, first, last)
         valid = [row for row in stored if row.status is RowStatus.VALID]
+        existing = [row for row in stored if row.status is RowStatus.EXISTING]
         created, failed, recordings = self._register(batch, valid)
-        try:
-            batch.register_rows(first, last, created, failed)
-            recordings = [*recordings, *self.roster.save(batch)]
-            # Project the range now, between this write and the next: left to another
-            # thread, the projection and the next range's write would take turns at the
-            # database's write lock (and SQLite's busy waits) all through the commit.
-            # The events are at hand: the read model takes them from memory.
-            self.table.take_in(recordings)
-            return batch
-        except IntegrityError:
-            # Changed meanwhile: cancelled (the range is still recorded, its users exist),
-            # or another worker recorded the range already.
-            batch = self.roster.get_aggregate(ImportBatch, batch.id, "import batch")
-            if batch.commit_cursor == first - 1 and (
-                batch.status is ImportStatus.COMMITTING or batch.in_flight
-            ):
-                batch.register_rows(first, last, created, failed)
-                self.roster.save(batch)
-            return batch
+        for _ in range(MAX_RANGE_TRIES):
+            # The existing users' changes go in the batch's write: both or neither.
+            acted = self._act(batch, existing)
+            try:
+                batch.register_rows(
+                    first, last, created, {**failed, **acted.failed}, acted.updated, acted.skipped
+                )
+                recordings = [*recordings, *self.roster.save(batch, *acted.users)]
+                # Project the range now, between this write and the next: left to another
+                # thread, the projection and the next range's write would take turns at
+                # the database's write lock (and SQLite's busy waits) all through the
+                # commit. The events are at hand: the read model takes them from memory.
+                self.table.take_in(recordings)
+                return batch
+            except IntegrityError:
+                # Changed meanwhile: cancelled (the range is still recorded, its users
+                # exist), another worker recorded the range already, or one of the
+                # existing users changed (then their action is tried on them as they are).
+                batch = self.roster.get_aggregate(ImportBatch, batch.id, "import batch")
+                if batch.commit_cursor != first - 1 or not (
+                    batch.status is ImportStatus.COMMITTING or batch.in_flight
+                ):
+                    return batch
+        raise RuntimeError(f"Rows {first}..{last} kept clashing with other writers; try later.")
+
+    def _act(self, batch: ImportBatch, rows: Sequence[StoredRow]) -> ActionOutcome:
+        """The EXISTING rows' actions carried out on their users as they are now."""
+        user_ids = acting(rows)
+        return carry_out(
+            rows,
+            self.roster.users_of(user_ids) if user_ids else {},
+            Orders(
+                actor=batch.committed_by or batch.created_by,
+                filename=batch.filename,
+                access=lambda number: self._access(batch, number),
+                new_invitation=self.roster.new_invitation,
+            ),
+        )
 
     def _register(
         self, batch: ImportBatch, rows: Sequence[StoredRow]

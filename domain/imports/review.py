@@ -2,9 +2,11 @@
 registered, kept current while the reviewer corrects, excludes and includes rows.
 
 A row is INVALID when a column breaks a rule of createUser (`rows.check_columns`),
-when its email or given username is registered already (`registered.HeldKeys`), or
+when its given username is registered to someone else (`registered.HeldKeys`), or
 when another row that is not excluded has the same email or given username
-(`duplicates.SharedKeys`); otherwise VALID, unless the reviewer EXCLUDED it.
+(`duplicates.SharedKeys`); otherwise EXISTING when its email belongs to a registered
+user (the same person: the reviewer chooses what to do with them), else VALID; unless
+the reviewer EXCLUDED it.
 
 Made for an event-sourced `ImportBatch`: a `Review` is rebuilt deterministically from
 the batch's events, with one method per fact.
@@ -34,7 +36,7 @@ from enum import StrEnum
 
 from domain.errors import InvalidInputError
 from domain.imports.duplicates import SharedKeys, duplicate_error
-from domain.imports.registered import HeldKeys
+from domain.imports.registered import ExistingUser, HeldKeys
 from domain.imports.rows import CheckedRow, CleanRow, RowError, RowInput, check_columns, check_row
 from domain.uniqueness import UniqueKeys
 
@@ -42,6 +44,7 @@ from domain.uniqueness import UniqueKeys
 __all__ = [
     "CHUNK_ROWS",
     "CleanRow",
+    "ExistingUser",
     "HeldKeys",
     "Review",
     "ReviewCounts",
@@ -61,7 +64,8 @@ CHUNK_ROWS = 2_000
 
 
 class RowStatus(StrEnum):
-    """As ImportRowStatus of the contract; a review gives VALID, INVALID or EXCLUDED."""
+    """As ImportRowStatus of the contract; a review gives VALID, INVALID, EXCLUDED or
+    EXISTING; the commit CREATED, FAILED, UPDATED or SKIPPED."""
 
     PENDING = "PENDING"
     VALID = "VALID"
@@ -69,16 +73,21 @@ class RowStatus(StrEnum):
     EXCLUDED = "EXCLUDED"
     CREATED = "CREATED"
     FAILED = "FAILED"
+    EXISTING = "EXISTING"
+    UPDATED = "UPDATED"
+    SKIPPED = "SKIPPED"
 
 
 @dataclass(frozen=True, slots=True)
 class RowResult:
     """A row's line in the review table. `row` holds the values to register, when VALID;
-    an EXCLUDED row keeps its own errors but takes no part in duplicates."""
+    an EXCLUDED row keeps its own errors but takes no part in duplicates. `existing` is
+    the registered user the row's email belongs to, whatever the status."""
 
     status: RowStatus
     errors: tuple[RowError, ...]
     row: CleanRow | None
+    existing: ExistingUser | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +95,7 @@ class ReviewCounts:
     valid: int
     invalid: int
     excluded: int
+    existing: int = 0
 
 
 @dataclass(slots=True)
@@ -94,6 +104,7 @@ class _Entry:
     email_key: str | None
     username_key: str | None
     errors: tuple[RowError, ...]  # its own: its columns' and its registered keys'
+    existing: ExistingUser | None = None
     status: RowStatus = RowStatus.PENDING
 
 
@@ -160,10 +171,10 @@ class Review:
     def result(self, row_number: int) -> RowResult:
         entry = self._entry_of(row_number, field="rowNumber")
         if entry.status is RowStatus.EXCLUDED:
-            return RowResult(entry.status, entry.errors, None)
+            return RowResult(entry.status, entry.errors, None, entry.existing)
         errors = entry.errors + self._duplicates(row_number, entry)
         row = entry.checked.clean() if entry.status is RowStatus.VALID else None
-        return RowResult(entry.status, errors, row)
+        return RowResult(entry.status, errors, row, entry.existing)
 
     def kept(self, row_number: int, typed: RowInput) -> RowInput:
         """The row as typed, with every good column as the review keeps it."""
@@ -184,6 +195,7 @@ class Review:
             valid=self._counts[RowStatus.VALID],
             invalid=self._counts[RowStatus.INVALID],
             excluded=self._counts[RowStatus.EXCLUDED],
+            existing=self._counts[RowStatus.EXISTING],
         )
 
     def __len__(self) -> int:
@@ -237,6 +249,8 @@ class Review:
             return RowStatus.EXCLUDED
         if entry.errors or self._clashes(entry):
             return RowStatus.INVALID
+        if entry.existing is not None:
+            return RowStatus.EXISTING
         return RowStatus.VALID
 
     def _clashes(self, entry: _Entry) -> bool:
@@ -300,4 +314,5 @@ def _entry(checked: CheckedRow, held: HeldKeys) -> _Entry:
         email_key=checked.email_key(),
         username_key=checked.username_key(),
         errors=checked.errors + held.errors(checked),
+        existing=held.existing(checked),
     )

@@ -119,6 +119,8 @@ class Revision:
         return HeldKeys(
             frozenset().union(*(held.emails for held in found)),
             frozenset().union(*(held.usernames for held in found)),
+            {key: person for held in found for key, person in held.people.items()},
+            {key: owner for held in found for key, owner in held.username_owners.items()},
         )
 
     def take_in(self, review: Review, registered: UniqueKeys) -> set[int]:

@@ -15,7 +15,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import Recording
 
-from domain.imports.review import RowError, RowInput, RowKeys, RowStatus
+from domain.imports.existing import ExistingUserAction
+from domain.imports.review import ExistingUser, RowError, RowInput, RowKeys, RowStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,10 @@ class StoredRow:
     status: RowStatus
     errors: tuple[RowError, ...]
     keys: RowKeys
+    #: The registered user the row's email belongs to, as the review found them.
+    existing: ExistingUser | None = None
+    #: What the commit does with an EXISTING row (None: SKIP, the default).
+    action: ExistingUserAction | None = None
 
 
 class ReviewTable(Protocol):
@@ -47,4 +52,8 @@ class ReviewTable(Protocol):
 
     def rows_between(self, batch_id: UUID, first: int, last: int) -> Sequence[StoredRow]:
         """Rows `first`..`last`, in order."""
+        ...
+
+    def rows_of_status(self, batch_id: UUID, status: RowStatus) -> list[StoredRow]:
+        """Every row of that status, in order."""
         ...

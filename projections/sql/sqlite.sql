@@ -98,7 +98,10 @@ CREATE TABLE IF NOT EXISTS import_batches (
     -- recorded, the units of its work done then, and when its latest event was recorded.
     phase_started_at TEXT,
     phase_done INTEGER,
-    progressed_at TEXT
+    progressed_at TEXT,
+    existing INTEGER NOT NULL DEFAULT 0,
+    updated INTEGER NOT NULL DEFAULT 0,
+    skipped INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS import_rows (
     batch_id TEXT NOT NULL,
@@ -112,6 +115,9 @@ CREATE TABLE IF NOT EXISTS import_rows (
     user_id TEXT,
     email_key TEXT,
     username_key TEXT,
+    existing_user_id TEXT,
+    existing_user_status TEXT,
+    action TEXT,
     PRIMARY KEY (batch_id, row_number)
 );
 CREATE INDEX IF NOT EXISTS import_rows_by_status ON import_rows (batch_id, status, row_number);

@@ -9,8 +9,10 @@ from typing import Any
 import strawberry
 
 from domain.imports import phases
+from domain.imports.existing import ExistingUserAction as DomainExistingUserAction
 from projections.import_queries import BatchRow, ImportRowRow
 from schema.types.common import PageInfo
+from schema.types.enums import UserStatus
 from schema.types.problems import Problem
 
 
@@ -54,8 +56,32 @@ class ImportRowStatus(Enum):
     FAILED = strawberry.enum_value(
         "FAILED",
         description="Registration failed at commit time (for example the email was "
-        "registered meanwhile).",
+        "registered meanwhile), or the action on an EXISTING row no longer fitted its "
+        "user's status.",
     )
+    EXISTING = strawberry.enum_value(
+        "EXISTING",
+        description="The email belongs to a registered user: the same person, not an "
+        "error. Does not block the commit; setImportRowAction chooses what it does.",
+    )
+    UPDATED = strawberry.enum_value(
+        "UPDATED", description="An EXISTING row whose action the commit carried out."
+    )
+    SKIPPED = strawberry.enum_value(
+        "SKIPPED", description="An EXISTING row the commit left alone (action SKIP)."
+    )
+
+
+strawberry.enum(
+    DomainExistingUserAction,
+    name="ExistingUserAction",
+    description="What the commit does with an EXISTING row: SKIP (the default) leaves the "
+    "user alone; RESEND_INVITATION (PENDING or EXPIRED users) issues a new invitation; "
+    "REACTIVATE (DEACTIVATED, BLOCKED or DISABLED users) makes the user PENDING with a new "
+    "invitation; UPDATE_ACCESS gives the user the batch's access for the row.",
+)
+#: The domain's enum, exposed to GraphQL as it is.
+ExistingUserAction = DomainExistingUserAction
 
 
 @strawberry.enum
@@ -141,6 +167,17 @@ class ImportRow:
     access: RowAccess | None = strawberry.field(
         description="The access that this row's user will get (or got), as chosen in step 4."
     )
+    existing_user_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The registered user the row's email belongs to, if any."
+    )
+    existing_user_status: UserStatus | None = strawberry.field(
+        default=None, description="That user's status when the row was reviewed."
+    )
+    action: DomainExistingUserAction | None = strawberry.field(
+        default=None,
+        description="What the commit does (EXISTING) or did (UPDATED, SKIPPED, or FAILED "
+        "when the action no longer fitted) with the registered user; null for other rows.",
+    )
 
     @classmethod
     def from_row(cls, row: ImportRowRow, access: ImportAccess | None) -> ImportRow:
@@ -157,7 +194,22 @@ class ImportRow:
             ],
             user_id=strawberry.ID(row.user_id) if row.user_id else None,
             access=RowAccess.for_row(row.row_number, access),
+            existing_user_id=strawberry.ID(row.existing_user_id) if row.existing_user_id else None,
+            existing_user_status=(
+                UserStatus(row.existing_user_status) if row.existing_user_status else None
+            ),
+            action=_action(row),
         )
+
+
+def _action(row: ImportRowRow) -> DomainExistingUserAction | None:
+    """SKIP unless another was chosen, for the rows of registered users; a FAILED row's
+    only when its action failed."""
+    if row.status in ("EXISTING", "UPDATED", "SKIPPED"):
+        return DomainExistingUserAction(row.action or "SKIP")
+    if row.status == "FAILED" and row.action:
+        return DomainExistingUserAction(row.action)
+    return None
 
 
 @strawberry.type
@@ -222,11 +274,17 @@ class ImportProgress:
         "recorded for RECORDING, commitImport for REGISTERING) with the units done then; "
         "at its latest event, rate = (units done now - units done then) / (seconds between "
         "the two events), and etaSeconds = units left / rate, rounded up. Units: rows "
-        "recorded of `total` (RECORDING), rows processed of the `valid` rows (REGISTERING). "
+        "recorded of `total` (RECORDING), rows the commit went through of the `valid` and "
+        "`existing` rows (REGISTERING). "
         "Null during CHECKING (nothing is recorded on the way) and until 1 % of the "
         "phase's units or 2 seconds of it are done; 0 when DONE. It is the estimate as of "
         "the latest event: it changes with each message, not between them.",
     )
+    existing: int = strawberry.field(
+        default=0, description="Rows whose email belongs to a registered user (EXISTING)."
+    )
+    updated: int = 0
+    skipped: int = 0
 
     @classmethod
     def from_row(cls, row: BatchRow) -> ImportProgress:
@@ -246,6 +304,9 @@ class ImportProgress:
             failed=counts["failed"],
             phase=phase,
             eta_seconds=phases.eta_seconds(phase, done, of, row.clock),
+            existing=counts["existing"],
+            updated=counts["updated"],
+            skipped=counts["skipped"],
         )
 
 

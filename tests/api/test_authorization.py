@@ -88,6 +88,11 @@ OPERATIONS = [
     Operation("excludeImportRows", BATCH % ("excludeImportRows", ", rowNumbers: [1]"), IMPORT),
     Operation("includeImportRows", BATCH % ("includeImportRows", ", rowNumbers: [1]"), IMPORT),
     Operation(
+        "setImportRowAction",
+        BATCH % ("setImportRowAction", ", rowNumbers: null, action: SKIP"),
+        IMPORT,
+    ),
+    Operation(
         "setImportAccess",
         BATCH % ("setImportAccess", ", access: {mode: ASSIGN_GROUPS, groupIds: []}"),
         IMPORT,

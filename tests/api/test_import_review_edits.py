@@ -263,7 +263,7 @@ def test_a_username_corrected_away_frees_the_row_it_clashed_with(
 # ---------------------------------------------------------------- registered already
 
 
-def test_a_correction_to_a_registered_email_is_email_taken(
+def test_a_correction_to_a_registered_email_is_that_existing_user(
     server: ThreadedServer, importer: Importer, site: str
 ) -> None:
     Administrator(server.api).register("Ann", "Lee", f"ann@{site}", username=f"u{site[:10]}")
@@ -271,7 +271,7 @@ def test_a_correction_to_a_registered_email_is_email_taken(
 
     row = edited(importer, batch_id, importer.update_row(batch_id, 1, **ann(site, f"Ann@{site}")))
 
-    assert (row["status"], codes(row)) == ("INVALID", [("email", "EMAIL_TAKEN")])
+    assert (row["status"], codes(row)) == ("EXISTING", [])
 
 
 def test_a_correction_to_a_registered_username_is_username_taken(

@@ -9,8 +9,11 @@ import pytest
 
 from bootstrap import Services, build_services
 from domain.imports.batch import AccessMode, ImportBatch
+from domain.imports.existing import ExistingUserAction
 from domain.imports.phases import PhaseClock
+from domain.imports.registered import ExistingUser
 from domain.imports.review import ReviewCounts, RowError, RowInput, RowResult, RowStatus
+from domain.statuses import UserStatus
 from projections import import_queries
 from settings import Settings
 
@@ -204,3 +207,44 @@ def shown(services: Services, batch: ImportBatch) -> import_queries.BatchRow:
         found = import_queries.batch(cursor, str(batch.id))
     assert found is not None
     return found
+
+
+def test_existing_rows_keep_their_user_and_action_through_the_commit_and_a_rebuild(
+    services: Services,
+) -> None:
+    person = ExistingUser(UUID(int=5), UserStatus.EXPIRED)
+    existing = RowResult(RowStatus.EXISTING, (), None, person)
+    batch = ImportBatch(filename="people.csv", created_by=ADMIN)
+    rows = [RowInput("Ann", "Lee", f"ann{n}@acme.com", None) for n in (1, 2, 3)]
+    batch.record_rows(1, rows, [existing, VALID, existing])
+    batch.finish_review(batch.recorded_counts())
+    batch.choose_row_action(ExistingUserAction.UPDATE_ACCESS, {}, actor=ADMIN, every=True)
+    batch.choose_row_action(ExistingUserAction.SKIP, {3: UserStatus.EXPIRED}, actor=ADMIN)
+    batch.choose_access(AccessMode.CUSTOMIZE, actor=ADMIN, rows={})
+    batch.start_commit(exclude_invalid=False, actor=ADMIN)
+    batch.register_rows(1, 3, {2: ImportBatch.user_id_for(batch.id, 2)}, {}, [1], [3])
+    saved(services, batch)
+
+    with services.database.reading() as cursor:
+        before = import_queries.rows(cursor, str(batch.id), (), 10, None).items
+        shown = import_queries.batch(cursor, str(batch.id))
+    services.read_model.rebuild()
+    with services.database.reading() as cursor:
+        after = import_queries.rows(cursor, str(batch.id), (), 10, None).items
+
+    shown_rows = [
+        (r.status, r.existing_user_id, r.existing_user_status, r.action) for _, r in before
+    ]
+    assert shown_rows == [
+        ("UPDATED", str(person.user_id), "EXPIRED", "UPDATE_ACCESS"),
+        ("CREATED", None, None, None),
+        ("SKIPPED", str(person.user_id), "EXPIRED", "SKIP"),
+    ]
+    assert shown is not None
+    assert [shown.counts[n] for n in ("existing", "updated", "skipped", "processed")] == [
+        2,
+        1,
+        1,
+        3,
+    ]
+    assert after == before

@@ -16,10 +16,11 @@ from uuid import UUID
 from eventsourcing.persistence import Recording
 
 from domain.imports.edits import EditOutcome, work_out
-from domain.imports.registered import HeldKeys
+from domain.imports.registered import ExistingUser, HeldKeys
 from domain.imports.review import Review, ReviewCounts, RowInput, RowKeys, RowStatus
 from domain.imports.rows import check_columns
 from domain.imports.table import StoredRow
+from domain.statuses import UserStatus
 
 BATCH = UUID("00000000-0000-4000-8000-000000000001")
 
@@ -49,7 +50,12 @@ class FakeReviewTable:
     def __init__(self, review: Review, values: Mapping[int, RowInput]) -> None:
         self.rows = {
             number: StoredRow(
-                number, values[number], result.status, result.errors, review.keys(number)
+                number,
+                values[number],
+                result.status,
+                result.errors,
+                review.keys(number),
+                result.existing,
             )
             for number, result in review.results()
         }
@@ -79,10 +85,16 @@ class FakeReviewTable:
         assert batch_id == BATCH
         return [self.rows[number] for number in range(first, last + 1) if number in self.rows]
 
+    def rows_of_status(self, batch_id: UUID, status: RowStatus) -> list[StoredRow]:
+        return [row for _, row in sorted(self.rows.items()) if row.status is status]
+
     def record(self, outcome: EditOutcome, corrected: tuple[int, RowInput, RowKeys] | None) -> None:
         for number, result in outcome.changes.items():
             self.rows[number] = replace(
-                self.rows[number], status=result.status, errors=result.errors
+                self.rows[number],
+                status=result.status,
+                errors=result.errors,
+                existing=result.existing,
             )
         if corrected is not None:
             number, values, keys = corrected
@@ -92,7 +104,10 @@ class FakeReviewTable:
         """A fresh count of the rows by status."""
         counted = Counter(row.status for row in self.rows.values())
         return ReviewCounts(
-            counted[RowStatus.VALID], counted[RowStatus.INVALID], counted[RowStatus.EXCLUDED]
+            counted[RowStatus.VALID],
+            counted[RowStatus.INVALID],
+            counted[RowStatus.EXCLUDED],
+            counted[RowStatus.EXISTING],
         )
 
 
@@ -173,9 +188,19 @@ def random_row(rng: random.Random) -> RowInput:
 
 
 def random_held(rng: random.Random) -> HeldKeys:
+    """Some keys registered; the holders of some of them known (the users 1 to 4, by
+    email), as a review that recognises people finds them."""
+    emails = rng.sample(EMAIL_KEYS, rng.randint(0, 2))
+    usernames = rng.sample(USERNAME_KEYS, rng.randint(0, 1))
     return HeldKeys(
-        frozenset(rng.sample(EMAIL_KEYS, rng.randint(0, 2))),
-        frozenset(rng.sample(USERNAME_KEYS, rng.randint(0, 1))),
+        frozenset(emails),
+        frozenset(usernames),
+        {
+            email: ExistingUser(UUID(int=EMAIL_KEYS.index(email) + 1), rng.choice(list(UserStatus)))
+            for email in emails
+            if rng.random() < 0.6
+        },
+        {username: UUID(int=rng.randint(1, 5)) for username in usernames if rng.random() < 0.6},
     )
 
 
@@ -199,6 +224,8 @@ def check_random_batch(seed: int, *, registering: bool) -> None:
             registered = HeldKeys(
                 registered.emails | {rng.choice(EMAIL_KEYS)},
                 registered.usernames | {rng.choice(USERNAME_KEYS)},
+                registered.people,
+                registered.username_owners,
             )
         batch.edit(random_edit(rng, total), registered)
 

@@ -38,6 +38,12 @@ def test_recording_counts_rows_recorded_and_registering_rows_processed() -> None
     assert work_of(ImportPhase.DONE, counts) == (0, 0)
 
 
+def test_registering_counts_the_existing_rows_whose_action_the_commit_carries_out() -> None:
+    counts = {"total": 9, "validated": 9, "valid": 5, "existing": 2, "processed": 6}
+
+    assert work_of(ImportPhase.REGISTERING, counts) == (6, 7)
+
+
 def test_the_time_left_is_the_work_left_at_the_rate_so_far() -> None:
     # 2,000 rows done then, 6,000 now, 4 s later: 1,000 rows a second, 4,000 left.
     assert eta_seconds(ImportPhase.REGISTERING, 6_000, 10_000, clock(2_000, 4)) == 4

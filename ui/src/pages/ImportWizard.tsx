@@ -238,6 +238,12 @@ function BatchWizard({ batchId }: { batchId: string }) {
               ? "Correct the rows marked with an X, or exclude them; rows still with errors are excluded when the users are created."
               : "Every row left in is valid."}
           </p>
+          {(progress.existing ?? 0) > 0 && (
+            <p class="existing-summary">
+              {plural(progress.existing ?? 0, "row")} of people registered already: not errors. Choose what to do
+              with each (Skip leaves them as they are).
+            </p>
+          )}
           <ReviewTable batchId={batch.id} filename={batch.filename} progress={progress} onChanged={reload} />
           <section class="in-a-spreadsheet" aria-labelledby="in-a-spreadsheet-title">
             <h3 id="in-a-spreadsheet-title">Correct in a spreadsheet</h3>

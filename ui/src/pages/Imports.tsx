@@ -135,9 +135,13 @@ function RowCounts({ status, progress }: { status: ImportStatus; progress: Progr
   if (progress.valid > 0) items.push({ text: `${formatNumber(progress.valid)} valid` });
   if (progress.invalid > 0) items.push({ text: `${formatNumber(progress.invalid)} invalid`, tone: "bad" });
   if (progress.excluded > 0) items.push({ text: `${formatNumber(progress.excluded)} excluded` });
+  const existing = progress.existing ?? 0;
+  if (existing > 0 && !committed) items.push({ text: `${formatNumber(existing)} registered already` });
   if (committed) {
     items.push({ text: `${formatNumber(progress.created)} created`, tone: "good" });
     items.push({ text: `${formatNumber(progress.failed)} failed`, tone: progress.failed > 0 ? "bad" : undefined });
+    if (progress.updated) items.push({ text: `${formatNumber(progress.updated)} updated`, tone: "good" });
+    if (progress.skipped) items.push({ text: `${formatNumber(progress.skipped)} skipped` });
   }
   return (
     <div class="row-counts">

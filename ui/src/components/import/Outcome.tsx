@@ -32,14 +32,25 @@ export function CreatingProgress({ progress }: { progress: Progress }) {
     <div class="live-progress">
       <p>The users are being registered; each gets an invitation at their access email.</p>
       <PhaseLine progress={progress} />
-      <progress aria-label="Users created" max={Math.max(progress.valid, 1)} value={progress.processed} />
+      <progress aria-label="Users created" max={Math.max(toProcess(progress), 1)} value={progress.processed} />
       <p class="progress-counts" aria-live="polite">
-        {formatNumber(progress.processed)} of {plural(progress.valid, "row")} processed:{" "}
+        {formatNumber(progress.processed)} of {plural(toProcess(progress), "row")} processed:{" "}
         <span class="created-count">{formatNumber(progress.created)} created</span>,{" "}
-        <span class="failed-count">{formatNumber(progress.failed)} failed</span>.
+        <span class="failed-count">{formatNumber(progress.failed)} failed</span>
+        {(progress.existing ?? 0) > 0 && (
+          <>
+            , {formatNumber(progress.updated ?? 0)} updated, {formatNumber(progress.skipped ?? 0)} skipped
+          </>
+        )}
+        .
       </p>
     </div>
   );
+}
+
+/** The rows a commit goes through: the valid ones and those of people registered already. */
+function toProcess(progress: Progress): number {
+  return progress.valid + (progress.existing ?? 0);
 }
 
 export function Summary({ batch, progress }: { batch: Batch; progress: Progress }) {
@@ -49,6 +60,12 @@ export function Summary({ batch, progress }: { batch: Batch; progress: Progress 
         The import is complete: {plural(progress.created, "user")} created. Each got an invitation at their access
         email and stays Pending until they accept it.
       </p>
+      {(progress.updated ?? 0) + (progress.skipped ?? 0) > 0 && (
+        <p class="existing-outcome">
+          Of the people registered already, {formatNumber(progress.updated ?? 0)} updated as chosen and{" "}
+          {formatNumber(progress.skipped ?? 0)} left as they were.
+        </p>
+      )}
       <dl class="counts">
         <div>
           <dt>Created</dt>
@@ -62,6 +79,18 @@ export function Summary({ batch, progress }: { batch: Batch; progress: Progress 
           <dt>Excluded</dt>
           <dd>{formatNumber(progress.excluded)}</dd>
         </div>
+        {(progress.updated ?? 0) + (progress.skipped ?? 0) > 0 && (
+          <>
+            <div>
+              <dt>Updated</dt>
+              <dd>{formatNumber(progress.updated ?? 0)}</dd>
+            </div>
+            <div>
+              <dt>Skipped</dt>
+              <dd>{formatNumber(progress.skipped ?? 0)}</dd>
+            </div>
+          </>
+        )}
       </dl>
       {progress.failed > 0 && <Failures batchId={batch.id} />}
       <div class="actions">

@@ -1,6 +1,7 @@
 // Step 3's review table: every row of the file, a page at a time, with an X icon on each
 // faulty cell; filters All / Errors / Excluded with their counts; a row edited in place
-// (Enter saves, Esc cancels); rows selected and excluded or included again.
+// (Enter saves, Esc cancels); rows selected and excluded or included again; for rows of
+// people registered already, what the commit does with them.
 import { useMutation, useQuery } from "@urql/preact";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { describeError } from "../Problem";
@@ -8,14 +9,26 @@ import { formatNumber, plural } from "../format";
 import excludeMutation from "../../operations/import/ExcludeImportRows.graphql?raw";
 import includeMutation from "../../operations/import/IncludeImportRows.graphql?raw";
 import rowsQuery from "../../operations/import/ImportRows.graphql?raw";
+import actionMutation from "../../operations/import/SetImportRowAction.graphql?raw";
 import updateMutation from "../../operations/import/UpdateImportRow.graphql?raw";
 import { ErrorIcon } from "./ErrorIcon";
-import { COLUMNS, type Connection, type Progress, ROW_STATUS_LABELS, type Row, type RowField } from "./types";
+import {
+  ACTIONS,
+  COLUMNS,
+  type Connection,
+  type ExistingUserAction,
+  type Progress,
+  ROW_STATUS_LABELS,
+  type Row,
+  type RowField,
+  USER_STATUS_LABELS,
+  actionsFor,
+} from "./types";
 import { Pager, useCursors } from "../Pager";
 
 export const PAGE_SIZE = 100;
 
-type Filter = "ALL" | "INVALID" | "EXCLUDED";
+type Filter = "ALL" | "INVALID" | "EXCLUDED" | "EXISTING";
 type Outcome = { __typename: string; code?: string; message?: string };
 type Draft = Record<RowField, string> & { rowNumber: number; focus: RowField };
 
@@ -23,6 +36,7 @@ const FILTERS: { value: Filter; label: string; empty: string }[] = [
   { value: "ALL", label: "All", empty: "The file has no rows." },
   { value: "INVALID", label: "Errors", empty: "No row has errors." },
   { value: "EXCLUDED", label: "Excluded", empty: "No row is excluded." },
+  { value: "EXISTING", label: "Registered already", empty: "No row belongs to a registered person." },
 ];
 
 type Props = { batchId: string; filename: string; progress: Progress; onChanged: () => void };
@@ -47,6 +61,8 @@ export function ReviewTable({ batchId, filename, progress, onChanged }: Props) {
   type Changed = { excludeImportRows?: Outcome; includeImportRows?: Outcome };
   const [, exclude] = useMutation<Changed>(excludeMutation);
   const [, include] = useMutation<Changed>(includeMutation);
+  const [, chooseAction] = useMutation<{ setImportRowAction?: Outcome }>(actionMutation);
+  const [everyAction, setEveryAction] = useState<ExistingUserAction>("SKIP");
 
   const connection = data?.importBatch?.rows;
   const rows = connection?.edges.map((edge) => edge.node) ?? [];
@@ -66,6 +82,7 @@ export function ReviewTable({ batchId, filename, progress, onChanged }: Props) {
     ALL: progress.total,
     INVALID: progress.invalid,
     EXCLUDED: progress.excluded,
+    EXISTING: progress.existing ?? 0,
   };
 
   function refresh() {
@@ -140,6 +157,23 @@ export function ReviewTable({ batchId, filename, progress, onChanged }: Props) {
     }
   }
 
+  /** The action for one row (`rowNumber`), or for every registered person's row (null). */
+  async function setAction(rowNumber: number | null, action: ExistingUserAction) {
+    if (busy) return;
+    setBusy(true);
+    setProblem(null);
+    const result = await chooseAction({ batchId, rowNumbers: rowNumber === null ? null : [rowNumber], action });
+    setBusy(false);
+    const outcome = result.data?.setImportRowAction;
+    const label = ACTIONS.find((a) => a.value === action)!.label;
+    if (outcome?.__typename === "ImportBatch") {
+      setNotice(rowNumber === null ? `${label}: for every registered person.` : `Row ${rowNumber}: ${label}.`);
+      refresh();
+    } else {
+      setProblem(outcome?.message ?? (result.error ? describeError(result.error) : "The action could not be chosen."));
+    }
+  }
+
   const pageNumbers = rows.map((row) => row.rowNumber);
   const allOnPage = pageNumbers.length > 0 && pageNumbers.every((n) => selected.has(n));
   const someOnPage = pageNumbers.some((n) => selected.has(n));
@@ -183,6 +217,28 @@ export function ReviewTable({ batchId, filename, progress, onChanged }: Props) {
           </button>
         </div>
       </div>
+      {counts.EXISTING > 0 && (
+        <div class="every-action" role="group" aria-label="Registered people">
+          <label>
+            For every registered person:{" "}
+            <select
+              aria-label="Action for every registered person"
+              value={everyAction}
+              disabled={busy}
+              onChange={(event) => setEveryAction(event.currentTarget.value as ExistingUserAction)}
+            >
+              {ACTIONS.map((a) => (
+                <option key={a.value} value={a.value}>
+                  {a.label}
+                </option>
+              ))}
+            </select>
+          </label>{" "}
+          <button type="button" disabled={busy} onClick={() => void setAction(null, everyAction)}>
+            Apply to all
+          </button>
+        </div>
+      )}
       <p class="hint">
         Press <strong>Edit</strong> (or double-click a row) to correct it in place: <kbd>Enter</kbd> saves,{" "}
         <kbd>Esc</kbd> cancels. Point at an <span class="x-sample">X</span> icon to read what is wrong.
@@ -281,6 +337,9 @@ export function ReviewTable({ batchId, filename, progress, onChanged }: Props) {
                       <span class={`row-status row-status-${row.status.toLowerCase()}`}>
                         {ROW_STATUS_LABELS[row.status]}
                       </span>
+                      {row.status === "EXISTING" && (
+                        <ExistingPerson row={row} busy={busy} onChoose={(action) => void setAction(row.rowNumber, action)} />
+                      )}
                       {row.errors.some((e) => e.column === null) && (
                         <ErrorIcon
                           where="row"
@@ -322,6 +381,29 @@ export function ReviewTable({ batchId, filename, progress, onChanged }: Props) {
         </Pager>
       )}
     </div>
+  );
+}
+
+/** A registered person's status, and the choice of what the commit does with them. */
+function ExistingPerson(props: { row: Row; busy: boolean; onChoose: (action: ExistingUserAction) => void }) {
+  const { row } = props;
+  const status = row.existingUserStatus;
+  return (
+    <span class="existing-person">
+      <span class="existing-status">{status ? USER_STATUS_LABELS[status] : ""} user</span>
+      <select
+        aria-label={`Action for row ${row.rowNumber}`}
+        value={row.action ?? "SKIP"}
+        disabled={props.busy}
+        onChange={(event) => props.onChoose(event.currentTarget.value as ExistingUserAction)}
+      >
+        {actionsFor(status).map((a) => (
+          <option key={a.value} value={a.value}>
+            {a.label}
+          </option>
+        ))}
+      </select>
+    </span>
   );
 }
 

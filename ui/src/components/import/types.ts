@@ -1,6 +1,17 @@
 // The shapes the wizard reads from the API (schema.graphql: ImportBatch, ImportRow, ...).
 export type ImportStatus = "VALIDATING" | "IN_REVIEW" | "COMMITTING" | "COMPLETED" | "CANCELLED";
-export type RowStatus = "PENDING" | "VALID" | "INVALID" | "EXCLUDED" | "CREATED" | "FAILED";
+export type RowStatus =
+  | "PENDING"
+  | "VALID"
+  | "INVALID"
+  | "EXCLUDED"
+  | "CREATED"
+  | "FAILED"
+  | "EXISTING"
+  | "UPDATED"
+  | "SKIPPED";
+export type UserStatus = "PENDING" | "ACTIVE" | "EXPIRED" | "DEACTIVATED" | "BLOCKED" | "DISABLED";
+export type ExistingUserAction = "SKIP" | "RESEND_INVITATION" | "REACTIVATE" | "UPDATE_ACCESS";
 export type AccessMode = "ASSIGN_GROUPS" | "MIRROR_USER" | "CUSTOMIZE";
 
 export type Progress = {
@@ -17,6 +28,10 @@ export type Progress = {
   /** What the import is busy with; etaSeconds is null until it can be estimated. */
   phase: ImportPhase;
   etaSeconds: number | null;
+  /** Rows of people registered already, and what the commit did with them. */
+  existing?: number;
+  updated?: number;
+  skipped?: number;
 };
 
 export type ImportPhase = "CHECKING" | "RECORDING" | "REGISTERING" | "DONE";
@@ -44,6 +59,9 @@ export type Row = {
   username: string | null;
   status: RowStatus;
   errors: RowError[];
+  existingUserId?: string | null;
+  existingUserStatus?: UserStatus | null;
+  action?: ExistingUserAction | null;
 };
 
 export type PageInfo = { hasNextPage: boolean; endCursor: string | null };
@@ -82,7 +100,32 @@ export const ROW_STATUS_LABELS: Record<RowStatus, string> = {
   EXCLUDED: "Excluded",
   CREATED: "Created",
   FAILED: "Failed",
+  EXISTING: "Registered already",
+  UPDATED: "Updated",
+  SKIPPED: "Skipped",
 };
+
+export const USER_STATUS_LABELS: Record<UserStatus, string> = {
+  PENDING: "Pending",
+  ACTIVE: "Active",
+  EXPIRED: "Expired",
+  DEACTIVATED: "Deactivated",
+  BLOCKED: "Blocked",
+  DISABLED: "Disabled",
+};
+
+/** What the commit may do with a registered person, and the statuses each action fits
+ * (as the server's rule: a reissued invitation, a reactivation). */
+export const ACTIONS: { value: ExistingUserAction; label: string; fits: UserStatus[] | null }[] = [
+  { value: "SKIP", label: "Skip", fits: null },
+  { value: "RESEND_INVITATION", label: "Resend invitation", fits: ["PENDING", "EXPIRED"] },
+  { value: "REACTIVATE", label: "Reactivate", fits: ["DEACTIVATED", "BLOCKED", "DISABLED"] },
+  { value: "UPDATE_ACCESS", label: "Update access", fits: null },
+];
+
+export function actionsFor(status: UserStatus | null | undefined) {
+  return ACTIONS.filter((a) => a.fits === null || (status != null && a.fits.includes(status)));
+}
 
 /** How far a batch has gone: a later state always wins over an older report of it. */
 const ORDER: Record<ImportStatus, number> = {
