@@ -31,7 +31,7 @@ from domain.imports.actions import ActionOutcome, Orders, acting, carry_out
 from domain.imports.batch import AccessMode, ImportBatch, ImportStatus
 from domain.imports.reading import MAX_BYTES, MAX_ROWS, CsvRow, open_csv
 from domain.imports.review import Review, RowError, RowInput, RowKeys, RowResult, RowStatus
-from domain.imports.rows import row_error
+from domain.imports.rows import check_columns, row_error
 from domain.imports.table import ReviewTable, StoredRow
 from domain.statuses import StatusChangeSource
 from domain.uniqueness import KeyKind, KeyOwners
@@ -105,7 +105,10 @@ class Importer:
         if batch.status is not ImportStatus.VALIDATING:
             return None
         start = stream.tell()
-        review = Review()
+        # The whole file is reviewed before its first row is recorded (a row can clash
+        # with any later one), so the review keeps only what results depend on; the
+        # values are read from the file again as they are recorded.
+        review = Review(keep_values=False)
         review.add(
             ((row.number, _input(row)) for row in _rows(stream, limits)),
             self.roster.people(),
@@ -286,10 +289,12 @@ def _chunks(rows: Iterator[CsvRow], review: Review) -> Iterator[list[_Line]]:
     chunk: list[_Line] = []
     size = 0
     for row in rows:
+        typed = _input(row)
+        checked = check_columns(typed)  # again: the review keeps no values (see `read`)
         line = _Line(
             row.number,
-            review.kept(row.number, _input(row)),
-            review.result(row.number),
+            checked.kept(typed),
+            review.result(row.number, checked),
             review.keys(row.number),
         )
         chunk.append(line)

@@ -583,3 +583,35 @@ def test_after_any_edits_the_review_is_that_of_its_rows_reviewed_afresh() -> Non
         list(afresh.results()),
         afresh.counts(),
     )
+
+
+# ---------------------------------------------------------------- keeping no values
+
+
+def test_a_review_that_keeps_no_values_gives_the_same_results_from_the_rows_checked_again() -> None:
+    """The reading of a whole file keeps no names (a million rows' worth of memory) and
+    checks each row again as it records it: the results are those of a full review."""
+    rows = [
+        row(),
+        row("Bob", "Ray", "bob@acme.com", "bob"),
+        row("Cy", "Ng", "ANN@acme.com"),  # a duplicate of the first
+        row("", "Ho", "dee@acme.com"),
+        row("Eve", "Ito", "eve@acme.com", "bob"),  # a username of the second
+    ]
+    registered = RegisteredUsers(emails=["bob@acme.com"])
+    full = review_of(*rows, registered=registered)
+    lean = Review(keep_values=False)
+    lean.add(numbered(rows), registered)
+
+    assert [lean.result(n, check_columns(typed)) for n, typed in numbered(rows)] == [
+        full.result(n) for n, _ in numbered(rows)
+    ]
+    assert lean.counts() == full.counts()
+
+
+def test_a_review_that_keeps_no_values_needs_a_valid_row_checked_again() -> None:
+    lean = Review(keep_values=False)
+    lean.add(numbered([row()]), RegisteredUsers())
+
+    with pytest.raises(ValueError, match="checked again"):
+        lean.result(1)
