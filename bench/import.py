@@ -248,6 +248,7 @@ def import_over_http(client: httpx.Client, path: Path, figures: Figures) -> list
     with figures.timed("upload -> IN_REVIEW"):
         batch_id = upload(client, path)
         figures.progress = wait_for(client, batch_id, "IN_REVIEW")
+        figures.peak_rss_reviewed = server_memory("VmHWM")
     print(f"  IN_REVIEW   {counts(figures.progress)}")
     with figures.timed("access"):
         answer = post(client, SET_ACCESS, "setImportAccess", id=batch_id, groups=[group_id])

@@ -38,6 +38,8 @@ class Figures:
     polls: list[Poll] = field(default_factory=list)  # the commit's
     sizes: StoreSizes | None = None
     rss_at_start: int = 0
+    #: The peak once the review is done (IN_REVIEW): the review's share of the peak.
+    peak_rss_reviewed: int = 0
     peak_rss: int = 0
     failed: bool = False
     load_at_start: float = field(default_factory=lambda: os.getloadavg()[0])
@@ -78,7 +80,8 @@ class Figures:
             self.against(name, load, goal=GOALS[name] if name == store else None)
         print(
             f"Server peak RSS (VmHWM): {self.peak_rss / 2**20:,.0f} MiB (at start "
-            f"{self.rss_at_start / 2**20:,.0f} MiB; goal <= {RSS_GOAL / 2**20:.0f} MiB at "
+            f"{self.rss_at_start / 2**20:,.0f} MiB, by IN_REVIEW "
+            f"{self.peak_rss_reviewed / 2**20:,.0f} MiB; goal <= {RSS_GOAL / 2**20:.0f} MiB at "
             f"{RSS_GOAL_ROWS:,} rows: {met(self.peak_rss <= RSS_GOAL)})"
         )
         if self.sizes:
