@@ -122,7 +122,7 @@ def test_the_error_report_lists_invalid_rows_with_neutralised_cells(
 
     assert response.status_code == 200
     lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert lines[0] == ["row_number", "first_name", "last_name", "email", "username", "errors"]
+    assert lines[0] == ["row", "first_name", "last_name", "email", "username", "errors"]
     assert lines[1][:2] == ["2", "'=cmd()"]
     assert "Remove the leading =." in lines[1][5]
     assert len(lines) == 2
