@@ -33,7 +33,7 @@ from domain.errors import (
 )
 from domain.groups import Group
 from domain.imports.batch import ImportBatch
-from domain.invitations import InvitationOwners, InvitationTokens
+from domain.invitations import Invitation, InvitationOwners, InvitationTokens
 from domain.lookup import KeyLookup
 from domain.saving import Saved, last_position, retried_on_conflict
 from domain.statuses import StatusChangeSource, UserStatus
@@ -356,6 +356,16 @@ class Roster(Application[UUID]):
             for user_id, invitation_id, at in sent:
                 with contextlib.suppress(NotFoundError):
                     self.record_invitation_sent(user_id, invitation_id, at)
+
+    def users_of(self, user_ids: Iterable[UUID]) -> dict[UUID, User]:
+        """The users of these ids that exist, their events read in one query per
+        SENT_CHUNK users (see `_users_sent_to`): for work on many users at once."""
+        return self._users_sent_to(user_ids)
+
+    def new_invitation(self) -> Invitation:
+        """An invitation issued now, valid for the configured time."""
+        invitation: Invitation = self._new_invitation()
+        return invitation
 
     #: How many users `_users_sent_to` reads with one query at most.
     SENT_CHUNK: ClassVar[int] = 500

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -35,13 +37,21 @@ class UserQueries:
         first: int | None = 50,
         after: str | None = None,
         sort: UserSort | None = NEWEST_FIRST,
+        import_batch_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only the users this import batch registered."),
+        ] = None,
     ) -> UserConnection:
         if search is not None and len(search) > MAX_SEARCH_LENGTH:
             raise bad_user_input(
                 f"Search for at most {MAX_SEARCH_LENGTH} characters.", argument="search"
             )
         order = sort or NEWEST_FIRST
-        where = UserFilter(search=search, statuses=tuple(s.name for s in status or ()))
+        where = UserFilter(
+            search=search,
+            statuses=tuple(s.name for s in status or ()),
+            import_batch_id=None if import_batch_id is None else str(import_batch_id),
+        )
         ctx = info.context
         page = await ctx.read(
             user_queries.list_users,

@@ -7,7 +7,9 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from strawberry.types import Info
 
+from projections import bulk_queries
 from projections.import_queries import BatchRow, ImportRowRow
 from schema.types.common import PageInfo
 from schema.types.problems import Problem
@@ -27,6 +29,14 @@ class ImportStatus(Enum):
     )
     COMPLETED = "COMPLETED"
     CANCELLED = "CANCELLED"
+    REVERTING = strawberry.enum_value(
+        "REVERTING",
+        description="revertImport is deactivating the users of this COMPLETED batch who have "
+        "not accepted their invitation.",
+    )
+    REVERTED = strawberry.enum_value(
+        "REVERTED", description="Reverted: see the batch's revert for what it did."
+    )
 
 
 @strawberry.enum
@@ -200,6 +210,28 @@ class ImportProgress:
     processed: int = strawberry.field(description="Rows whose registration was attempted.")
     created: int
     failed: int
+    #: (reverted, kept) of the batch's revert, when read with the batch's row.
+    revert_counts: strawberry.Private[tuple[int, int] | None] = None
+
+    @strawberry.field(
+        description="Users revertImport deactivated so far; null unless REVERTING or REVERTED."
+    )
+    async def reverted(self, info: Info) -> int | None:
+        counts = await self._revert(info)
+        return None if counts is None else counts[0]
+
+    @strawberry.field(
+        description="Users revertImport left because they had accepted their invitation; null "
+        "unless REVERTING or REVERTED."
+    )
+    async def kept(self, info: Info) -> int | None:
+        counts = await self._revert(info)
+        return None if counts is None else counts[1]
+
+    async def _revert(self, info: Info) -> tuple[int, int] | None:
+        if self.revert_counts is None and self.status in REVERT_STATUSES:
+            self.revert_counts = await revert_counts(info, str(self.batch_id))
+        return self.revert_counts
 
     @classmethod
     def from_row(cls, row: BatchRow) -> ImportProgress:
@@ -216,6 +248,15 @@ class ImportProgress:
             created=counts["created"],
             failed=counts["failed"],
         )
+
+
+async def revert_counts(info: Info, batch_id: str) -> tuple[int, int] | None:
+    """(reverted, kept) of the batch's revert, if it was reverted."""
+    row = await info.context.read(bulk_queries.revert_of, batch_id)
+    return None if row is None else (row.changed, row.kept)
+
+
+REVERT_STATUSES = (ImportStatus.REVERTING, ImportStatus.REVERTED)
 
 
 @strawberry.type
