@@ -13,9 +13,7 @@ from tests.api.operations import Administrator
 from tests.support import AUDITOR, Api, ThreadedServer, token
 
 PROBLEM = "... on Problem { code message } ... on InvalidInput { field }"
-BULK_FIELDS = (
-    "id action status actor reason createdAt completedAt total processed changed skipped"
-)
+BULK_FIELDS = "id action status actor reason createdAt completedAt total processed changed skipped"
 START_BULK = f"""
 mutation($action: BulkAction!, $ids: [ID!], $filter: UserFilter, $reason: String) {{
   startBulkAction(action: $action, userIds: $ids, filter: $filter, reason: $reason) {{

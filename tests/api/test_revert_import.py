@@ -145,7 +145,7 @@ def test_a_viewer_may_not_revert(server: ThreadedServer) -> None:
     batch_id, _ = imported(api, 1, domain())
     before = event_count(api)
     result = api.post(
-        "mutation($b: ID!) { revertImport(batchId: $b, reason: \"x\") { __typename } }",
+        'mutation($b: ID!) { revertImport(batchId: $b, reason: "x") { __typename } }',
         {"b": batch_id},
         as_=token(VIEWER),
     )

@@ -103,7 +103,9 @@ def test_resending_gives_each_user_a_new_invitation(app: Roster) -> None:
     app.save(bulk)
     BulkRunner(app, NoReadModel()).run(bulk.id)
     after = user(app, pending).invitation
-    assert before is not None and after is not None and after.id != before.id
+    assert before is not None
+    assert after is not None
+    assert after.id != before.id
 
 
 def test_a_run_stopped_between_ranges_resumes_at_the_cursor(app: Roster) -> None:
