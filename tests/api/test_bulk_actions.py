@@ -40,8 +40,7 @@ def registered(server: ThreadedServer, count: int) -> tuple[str, list[str]]:
     word = f"zq{uuid4().hex[:8]}"
     admin = Administrator(server.api)
     ids = [
-        admin.register("Ana", f"{word} {n}", f"ana.{n}.{word}@acme.com")["id"]
-        for n in range(count)
+        admin.register("Ana", f"{word} {n}", f"ana.{n}.{word}@acme.com")["id"] for n in range(count)
     ]
     return word, ids
 
@@ -76,9 +75,7 @@ def test_resending_every_expired_invitation_by_filter(server: ThreadedServer) ->
     api = server.api
     word, ids = registered(server, 4)
     expire(server, *ids[:3])
-    started = start_bulk(
-        api, "RESEND_INVITATION", filter={"search": word, "status": ["EXPIRED"]}
-    )
+    started = start_bulk(api, "RESEND_INVITATION", filter={"search": word, "status": ["EXPIRED"]})
     assert started["total"] == 3
     done = bulk_done(api, started["id"])
     assert (done["changed"], done["skipped"]) == (3, 0)
@@ -111,7 +108,7 @@ def test_a_filter_by_import_batch_takes_only_its_users(server: ThreadedServer) -
 def test_the_users_are_those_matching_when_it_starts(server: ThreadedServer) -> None:
     """Users registered after the start are not taken, whatever the filter."""
     api = server.api
-    word, ids = registered(server, 2)
+    word, _ = registered(server, 2)
     started = start_bulk(api, "DEACTIVATE", filter={"search": word})
     Administrator(api).register("Ana", f"{word} late", f"late.{word}@acme.com")
     done = bulk_done(api, started["id"])

@@ -123,6 +123,7 @@ class Interfering(Roster):
     """Deactivates the first user of the first range read, through another writer, between
     the runner's read and its write."""
 
+    name = "Roster"  # the same tables on PostgreSQL, whose names follow the application's
     other: Roster
 
     def users_of(self, user_ids: Iterable[UUID]) -> dict[UUID, User]:
@@ -134,11 +135,9 @@ class Interfering(Roster):
         return found
 
 
-def test_a_user_changed_meanwhile_is_taken_as_they_are_now(store_url: str, app: Roster) -> None:
+def test_a_user_changed_meanwhile_is_taken_as_they_are_now(app: Roster) -> None:
     ids = users(app, 3)
-    interfering = Interfering(
-        open_roster(store_url).env, tokens=app.tokens, invitation_ttl=app.invitation_ttl
-    )
+    interfering = Interfering(app.env, tokens=app.tokens, invitation_ttl=app.invitation_ttl)
     interfering.other = app
     bulk = started(ids)
     interfering.save(bulk)
