@@ -121,9 +121,11 @@ class DeliveryView:
     @staticmethod
     def _supersede(cursor: Cursor, user_id: str, position: int) -> None:
         """The user's mails issued before `position` that still wait (a mail issued after
-        it, met again when the events are applied again, is left alone)."""
+        it, met again when the events are applied again, is left alone). `seq + 0` keeps
+        SQLite on the user's index: given `seq <` it took the queue's (status, seq) and
+        read every waiting mail for each user (0.8 ms a user with 5,000 waiting)."""
         cursor.execute(
             "UPDATE mail_deliveries SET status = 'SUPERSEDED'"
-            " WHERE user_id = %s AND status = 'PENDING' AND seq < %s",
+            " WHERE user_id = %s AND status = 'PENDING' AND seq + 0 < %s",
             (user_id, position),
         )
