@@ -70,7 +70,7 @@ def bulk_progress(server: ServerProcess, action_id: str) -> dict[str, Any]:
 def test_a_bulk_action_killed_midway_is_finished_by_the_next_server_each_user_once(
     spawn: Spawn, env: dict[str, str]
 ) -> None:
-    users = 20_000
+    users = 6_000
     registered(env, users)
     first = spawn.start(LEASE)
     action_id = start_bulk(first.api, "DEACTIVATE", filter={}, reason="crash")["id"]
@@ -98,7 +98,7 @@ def reverted_batch(server: ServerProcess, batch_id: str) -> dict[str, Any]:
 def test_a_revert_killed_midway_is_finished_by_the_next_server_each_user_once(
     spawn: Spawn, env: dict[str, str]
 ) -> None:
-    rows = 10_000
+    rows = 4_000
     first = spawn.start(LEASE)
     importer = Importer(first.api)
     batch_id = importer.started(people(rows))["id"]
