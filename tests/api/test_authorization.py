@@ -48,6 +48,12 @@ class Operation:
     allowed: frozenset[str]
 
     @property
+    def label(self) -> str:
+        """The name, and the kind of a subscription (a query may have the same name)."""
+        subscription = self.document.startswith("subscription")
+        return f"{self.name} (subscription)" if subscription else self.name
+
+    @property
     def is_mutation(self) -> bool:
         return self.document.startswith("mutation")
 
@@ -148,9 +154,7 @@ OPERATIONS = [
 
 def pairs(*, allowed: bool, mutations_only: bool = False) -> list[Any]:
     return [
-        pytest.param(
-            operation, caller, id=f"{operation.document.split()[0]}-{operation.name}-{caller}"
-        )
+        pytest.param(operation, caller, id=f"{operation.label}-{caller}")
         for operation in OPERATIONS
         for caller in TOKENS
         if (caller in operation.allowed) is allowed
