@@ -1,5 +1,12 @@
 // The shapes the wizard reads from the API (schema.graphql: ImportBatch, ImportRow, ...).
-export type ImportStatus = "VALIDATING" | "IN_REVIEW" | "COMMITTING" | "COMPLETED" | "CANCELLED";
+export type ImportStatus =
+  | "VALIDATING"
+  | "IN_REVIEW"
+  | "COMMITTING"
+  | "COMPLETED"
+  | "CANCELLED"
+  | "REVERTING"
+  | "REVERTED";
 export type RowStatus = "PENDING" | "VALID" | "INVALID" | "EXCLUDED" | "CREATED" | "FAILED";
 export type AccessMode = "ASSIGN_GROUPS" | "MIRROR_USER" | "CUSTOMIZE";
 
@@ -14,6 +21,9 @@ export type Progress = {
   processed: number;
   created: number;
   failed: number;
+  /** revertImport's counts, while REVERTING and once REVERTED (null otherwise). */
+  reverted?: number | null;
+  kept?: number | null;
 };
 
 export type ImportAccess = { mode: AccessMode; groupIds: string[]; mirrorUserId: string | null };
@@ -86,6 +96,8 @@ const ORDER: Record<ImportStatus, number> = {
   COMMITTING: 2,
   COMPLETED: 3,
   CANCELLED: 3,
+  REVERTING: 4,
+  REVERTED: 5,
 };
 
 /** The newer of two reports of a batch's progress (the subscription's or a query's). */
@@ -96,5 +108,5 @@ export function newer(a: Progress | undefined, b: Progress | undefined): Progres
 }
 
 export function isFinal(status: ImportStatus): boolean {
-  return status === "COMPLETED" || status === "CANCELLED";
+  return status === "COMPLETED" || status === "CANCELLED" || status === "REVERTED";
 }
