@@ -28,7 +28,6 @@ PROGRESS_INTERVAL = 0.1
 CHANGES_PAGE = 500
 #: A COMPLETED batch is final unless revertImport made it REVERTING: then until REVERTED.
 FINAL = (ImportStatus.COMPLETED, ImportStatus.CANCELLED, ImportStatus.REVERTED)
-BULK_PAGE_KEY = "bulk"
 
 
 @strawberry.type
@@ -80,9 +79,8 @@ class Subscription:
         sent_at = 0.0
         while True:
             position = ctx.services.progress.position
-            row = await ctx.read_shared(
-                (BULK_PAGE_KEY, wanted, position), bulk_queries.bulk_action, wanted
-            )
+            key = ("bulk", wanted, position)
+            row = await ctx.read_shared(key, bulk_queries.bulk_action, wanted)
             if row is None:
                 raise NotFoundError(f"No bulk action has the id {wanted}; check the id.")
             progress = BulkActionProgress.from_row(row)
