@@ -48,6 +48,8 @@ START_BULK = """
 mutation($batch: ID!) { startBulkAction(action: RESEND_INVITATION,
   filter: {status: [EXPIRED], importBatchId: $batch}) {
   __typename ... on BulkActionProgress { id total } ... on Problem { code message } } }"""
+EXPIRED = """query($batch: ID!) {
+  users(importBatchId: $batch, status: [EXPIRED], first: 1) { totalCount } }"""
 NEWEST_BATCH = "{ importBatches(first: 1) { edges { node { id } } } }"
 BULK = "query($id: ID!) { bulkActionProgress(id: $id) { status total processed changed skipped } }"
 REVERT = """
@@ -123,6 +125,14 @@ def run(args: argparse.Namespace, scratch: Path) -> None:
             batch_id = newest["edges"][0]["node"]["id"]
             started = time.perf_counter()
             expire_all(settings, batch_id, args.users)
+            # The server's read model takes in the setup's events before the clock starts.
+            timed_until(
+                client,
+                EXPIRED,
+                "users",
+                {"batch": batch_id},
+                lambda found: found["totalCount"] == args.users,
+            )
             took = time.perf_counter() - started
             print(f"  setup: {args.users:,} invitations expired in {took:.1f} s")
 
