@@ -4,6 +4,7 @@ import strawberry
 from strawberry.types import Info
 
 from projections import bulk_queries
+from schema.errors import id_or_none
 from schema.permissions import CanManageUsers
 from schema.types.bulk import BulkActionProgress
 
@@ -17,5 +18,6 @@ class BulkQueries:
     async def bulk_action_progress(
         self, info: Info, id: strawberry.ID
     ) -> BulkActionProgress | None:
-        row = await info.context.read(bulk_queries.bulk_action, str(id))
+        action_id = id_or_none(id)
+        row = await info.context.read(bulk_queries.bulk_action, action_id) if action_id else None
         return BulkActionProgress.from_row(row) if row else None

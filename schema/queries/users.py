@@ -7,7 +7,7 @@ from strawberry.types import Info
 
 from projections import user_queries
 from projections.user_queries import UserFilter
-from schema.errors import bad_user_input, page_size
+from schema.errors import bad_user_input, id_or_none, page_size
 from schema.permissions import CanReadUsers
 from schema.types.common import PageInfo
 from schema.types.enums import SortDirection, UserSortField, UserStatus
@@ -46,11 +46,17 @@ class UserQueries:
             raise bad_user_input(
                 f"Search for at most {MAX_SEARCH_LENGTH} characters.", argument="search"
             )
+        batch_id = None if import_batch_id is None else id_or_none(import_batch_id)
+        if import_batch_id is not None and batch_id is None:
+            raise bad_user_input(
+                f"'{import_batch_id}' is not an import batch id: ids are UUIDs.",
+                argument="importBatchId",
+            )
         order = sort or NEWEST_FIRST
         where = UserFilter(
             search=search,
             statuses=tuple(s.name for s in status or ()),
-            import_batch_id=None if import_batch_id is None else str(import_batch_id),
+            import_batch_id=batch_id,
         )
         ctx = info.context
         page = await ctx.read(

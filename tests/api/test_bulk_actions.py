@@ -213,3 +213,19 @@ def test_a_subscription_to_an_unknown_action_is_not_found(server: ThreadedServer
     payload = message["payload"]
     errors = payload["errors"] if message["type"] == "next" else payload
     assert [error["extensions"]["code"] for error in errors] == ["NOT_FOUND"]
+
+
+def test_ids_that_are_no_uuids_find_nothing_or_are_refused(server: ThreadedServer) -> None:
+    """Whatever text comes as an id (a NUL, which PostgreSQL refuses outright, too)."""
+    api, as_ = server.api, token(ADMIN)
+    for given in ("batch", "\u0000"):
+        found = api.data(
+            "query($id: ID!) { importBatch(id: $id) { id } bulkActionProgress(id: $id) { id } }",
+            {"id": given},
+            as_=as_,
+        )
+        assert found == {"importBatch": None, "bulkActionProgress": None}
+        refused = api.post(
+            "query($b: ID) { users(importBatchId: $b) { totalCount } }", {"b": given}, as_=as_
+        )
+        assert error_codes(refused) == ["BAD_USER_INPUT"]
