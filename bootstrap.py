@@ -6,9 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from domain.application import Roster
+from domain.bulk.commands import BulkCommands
+from domain.bulk.process import BulkRunner
 from domain.imports.commands import ImportCommands
 from domain.imports.process import Importer, Limits
 from domain.invitations import InvitationTokens
+from jobs.bulk_worker import BulkWorker
 from jobs.delivery import DeliveryWorker
 from jobs.expiry import ExpirySweeper
 from jobs.intake import Intake
@@ -16,6 +19,7 @@ from jobs.invitation_mail import MailTemplates
 from jobs.outboxes import FileOutbox, Outbox, SmtpOutbox
 from jobs.uploads import Uploads
 from jobs.worker import ImportWorker
+from projections.bulk import BulkActionView
 from projections.database import (
     PostgresDatabase,
     ReadDatabase,
@@ -30,6 +34,7 @@ from projections.import_table import ImportRowsTable
 from projections.imports import ImportView
 from projections.invitation_owners import InvitationOwnersTable
 from projections.progress import Progress
+from projections.user_selection import UserSelectionTable
 from projections.users import UserListView
 from projections.watcher import Watcher
 from settings import Settings
@@ -52,6 +57,8 @@ class Services:
     invitations: InvitationOwnersTable
     sweeper: ExpirySweeper
     delivery: DeliveryWorker
+    bulk: BulkCommands
+    bulk_worker: BulkWorker
 
     def watcher(self) -> Watcher:
         store = self.settings.store
@@ -89,6 +96,7 @@ def build_services(settings: Settings, tokens: TokenVerifier | None = None) -> S
             DeliveryView(),
             StatusHistoryView(),
             ImportView(),
+            BulkActionView(),
         ],
     )
     progress = Progress()
@@ -102,6 +110,9 @@ def build_services(settings: Settings, tokens: TokenVerifier | None = None) -> S
         importer, uploads, database, read_model, limits, lease_seconds=lease_seconds
     )
     invitations = InvitationOwnersTable(database, read_model)
+    bulk_worker = BulkWorker(
+        BulkRunner(roster, read_model), database, read_model, lease_seconds=lease_seconds
+    )
     outbox: Outbox = (
         SmtpOutbox(settings.smtp_url)
         if settings.smtp_url
@@ -140,4 +151,6 @@ def build_services(settings: Settings, tokens: TokenVerifier | None = None) -> S
             portal_url=settings.portal_url,
             rate=settings.mail_rate,
         ),
+        bulk=BulkCommands(roster, UserSelectionTable(database, read_model)),
+        bulk_worker=bulk_worker,
     )

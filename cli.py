@@ -54,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
 
     worker = commands.add_parser(
         "worker",
-        help="run import work (reading files, registering rows) in this process, "
+        help="run import work (reading files, registering rows) and bulk actions (on users, "
+        "reverts of imports) in this process, "
         "beside or instead of the servers' own workers",
     )
     worker.set_defaults(run=_worker)
@@ -124,7 +125,7 @@ def _rebuild(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    return _run_loops("import worker", lambda services: [services.worker])
+    return _run_loops("import worker", lambda services: [services.worker, services.bulk_worker])
 
 
 def _mailer(args: argparse.Namespace) -> int:

@@ -231,6 +231,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         watcher.start()
         if settings.import_worker:
             services.worker.start()
+            services.bulk_worker.start()
         services.sweeper.start()
         if settings.mail_delivery:
             services.delivery.start()
@@ -241,6 +242,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await run_in_threadpool(services.delivery.stop)
             await run_in_threadpool(services.sweeper.stop)
             await run_in_threadpool(services.worker.stop)
+            await run_in_threadpool(services.bulk_worker.stop)
             await run_in_threadpool(watcher.stop)
             await run_in_threadpool(services.close)
             await run_in_threadpool(tokens.stop)

@@ -358,6 +358,16 @@ class Roster(Application[UUID]):
                 with contextlib.suppress(NotFoundError):
                     self.record_invitation_sent(user_id, invitation_id, at)
 
+    def users_of(self, user_ids: Iterable[UUID]) -> dict[UUID, User]:
+        """The users of these ids that exist, their events read in one query per
+        SENT_CHUNK users (see `_users_sent_to`): for work on many users at once."""
+        return self._users_sent_to(user_ids)
+
+    def new_invitation(self) -> Invitation:
+        """An invitation issued now, valid for the configured time."""
+        invitation: Invitation = self._new_invitation()
+        return invitation
+
     #: How many users `_users_sent_to` reads with one query at most.
     SENT_CHUNK: ClassVar[int] = 500
 
@@ -472,11 +482,6 @@ class Roster(Application[UUID]):
     def _new_invitation(self) -> Any:
         return self.tokens.issue(datetime.now(UTC), self.invitation_ttl)
 
-    def new_invitation(self) -> Invitation:
-        """An invitation issued now, valid for the configured time."""
-        invitation: Invitation = self._new_invitation()
-        return invitation
-
     def _load(self, aggregate_id: UUID) -> Aggregate | None:
         try:
             aggregate: Aggregate = self.repository.get(aggregate_id)
@@ -510,10 +515,6 @@ class Roster(Application[UUID]):
         """Who holds registered keys, and the status of users: what an import's review
         asks to recognise the people already registered."""
         return _People(self)
-
-    def users_of(self, user_ids: Iterable[UUID]) -> dict[UUID, User]:
-        """The users of these ids that exist, their events read a few hundred at a time."""
-        return self._users_sent_to(user_ids)
 
 
 class _People:

@@ -26,6 +26,8 @@ class StatusChangeSource(StrEnum):
     ADMINISTRATOR = "ADMINISTRATOR"
     EXPIRY = "EXPIRY"
     LEGACY_MIGRATION = "LEGACY_MIGRATION"
+    #: Deactivated because the import that created the user was reverted (revertImport).
+    IMPORT_REVERT = "IMPORT_REVERT"
 
 
 class Transition(StrEnum):

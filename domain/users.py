@@ -156,11 +156,16 @@ class User(Aggregate):
 
     # ------------------------------------------------------------------ commands
 
-    def deactivate(self, actor: str, reason: str | None) -> None:
+    def deactivate(
+        self,
+        actor: str,
+        reason: str | None,
+        source: StatusChangeSource = StatusChangeSource.ADMINISTRATOR,
+    ) -> None:
         self._change_status(
             self.Deactivated,
             Transition.DEACTIVATE,
-            source=StatusChangeSource.ADMINISTRATOR,
+            source=source,
             actor=actor,
             reason=reason,
         )

@@ -29,10 +29,15 @@ class DeliveryView:
 
     def apply_all(self, cursor: Cursor, events: Sequence[tuple[Any, int]]) -> None:
         """The events in their order; a run of issued invitations is inserted at once, a
-        run of mails sent (a delivery records them by the hundred) is marked at once."""
+        run of mails sent (a delivery records them by the hundred) is marked at once, and
+        a run of status changes (a bulk action's) supersedes its users' mails at once."""
         issued: list[tuple[Any, int]] = []
         sent: list[str] = []
+        ended: list[tuple[str, int]] = []
         for event, position in events:
+            if not isinstance(event, User.StatusChanged) or isinstance(event, ISSUING):
+                self._supersede_all(cursor, ended)
+                ended = []
             if isinstance(event, User.InvitationSent):
                 self._issue(cursor, issued)
                 issued = []
@@ -49,43 +54,59 @@ class DeliveryView:
                 self._mark(cursor, event.invitation_id, "FAILED")
             elif isinstance(event, User.StatusChanged):
                 # Accepted, expired, deactivated: nothing of this user is worth sending.
-                self._supersede(cursor, str(event.originator_id), position)
+                ended.append((str(event.originator_id), position))
         self._issue(cursor, issued)
+        self._supersede_all(cursor, ended)
         self._mark_sent(cursor, sent)
 
     def _issue(self, cursor: Cursor, issued: list[tuple[Any, int]]) -> None:
+        """Inserts the mails of these invitations; those to users registered before (a
+        resend, a reactivation) replace the users' waiting mails, a run at a time."""
         rows: list[tuple[Any, ...]] = []
+        again: list[tuple[Any, int]] = []
+        users_again: set[str] = set()
         for event, position in issued:
             user_id = str(event.originator_id)
             if isinstance(event, User.Registered):
+                if again:
+                    rows = self._issue_again(cursor, rows, again)
+                    again, users_again = [], set()
                 name = f"{event.first_name} {event.last_name}"
-                email = event.email
-            else:
-                # The mails listed so far go in first: one of them may be this user's.
-                self._insert(cursor, rows)
-                rows = []
-                self._supersede(cursor, user_id, position)
-                cursor.execute(
-                    "SELECT first_name, last_name, email FROM users WHERE id = %s", (user_id,)
-                )
-                user = cursor.fetchone()
-                if user is None:
-                    continue
-                name, email = f"{user['first_name']} {user['last_name']}", user["email"]
-            invitation = event.invitation
-            rows.append(
-                (
-                    str(invitation["id"]),
-                    user_id,
-                    email,
-                    name,
-                    event.actor,
-                    iso(invitation["expires_at"]),
-                    position,
-                    event.timestamp.timestamp(),
-                )
-            )
+                rows.append(_mail(event, user_id, event.email, name, position))
+                continue
+            if user_id in users_again:  # a second invitation of one run replaces the first
+                rows = self._issue_again(cursor, rows, again)
+                again, users_again = [], set()
+            again.append((event, position))
+            users_again.add(user_id)
+        if again:
+            rows = self._issue_again(cursor, rows, again)
         self._insert(cursor, rows)
+
+    def _issue_again(
+        self, cursor: Cursor, rows: list[tuple[Any, ...]], again: list[tuple[Any, int]]
+    ) -> list[tuple[Any, ...]]:
+        """The mails listed so far inserted (one of them may be for one of these users),
+        the users' waiting mails superseded, and the mails of `again` (each to a user of
+        its own) listed, with each user's name and email as the users table has them."""
+        self._insert(cursor, rows)
+        self._supersede_all(cursor, [(str(e.originator_id), position) for e, position in again])
+        ids = [str(event.originator_id) for event, _ in again]
+        found: dict[str, Any] = {}
+        for start in range(0, len(ids), MARK_CHUNK):
+            chunk = ids[start : start + MARK_CHUNK]
+            cursor.execute(
+                f"SELECT id, first_name, last_name, email FROM users WHERE id IN ({marks(chunk)})",
+                chunk,
+            )
+            found.update((user["id"], user) for user in cursor.fetchall())
+        listed = []
+        for event, position in again:
+            user = found.get(str(event.originator_id))
+            if user is not None:
+                name = f"{user['first_name']} {user['last_name']}"
+                listed.append(_mail(event, user["id"], user["email"], name, position))
+        return listed
 
     @staticmethod
     def _insert(cursor: Cursor, rows: list[tuple[Any, ...]]) -> None:
@@ -119,14 +140,31 @@ class DeliveryView:
         )
 
     @staticmethod
-    def _supersede(cursor: Cursor, user_id: str, position: int) -> None:
-        """The user's mails issued before `position` that still wait (a mail issued after
-        it, met again when the events are applied again, is left alone)."""
-        # `+seq`: SQLite would otherwise search the queue index (status, seq), every
-        # waiting mail before `position`, instead of the user's own few (a millisecond
-        # per user once thousands wait, as when an import resends invitations).
-        cursor.execute(
+    def _supersede_all(cursor: Cursor, ended: list[tuple[str, int]]) -> None:
+        """For each (user, position): the user's mails issued before `position` that still
+        wait (a mail issued after it, met again when the events are applied again, is left
+        alone). One statement, run for every pair (PostgreSQL pipelines them). `seq + 0`
+        keeps SQLite on the user's index: given `seq <` it took the queue's (status, seq)
+        and read every waiting mail for each user (0.8 ms a user with 5,000 waiting)."""
+        if not ended:
+            return
+        cursor.executemany(
             "UPDATE mail_deliveries SET status = 'SUPERSEDED'"
-            " WHERE user_id = %s AND status = 'PENDING' AND +seq < %s",
-            (user_id, position),
+            " WHERE user_id = %s AND status = 'PENDING' AND seq + 0 < %s",
+            ended,
         )
+
+
+def _mail(event: Any, user_id: str, email: str, name: str, position: int) -> tuple[Any, ...]:
+    """The outbox row of the invitation the event issued."""
+    invitation = event.invitation
+    return (
+        str(invitation["id"]),
+        user_id,
+        email,
+        name,
+        event.actor,
+        iso(invitation["expires_at"]),
+        position,
+        event.timestamp.timestamp(),
+    )

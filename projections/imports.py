@@ -52,6 +52,10 @@ class ImportView:
             self._rows_registered(cursor, batch_id, event)
         elif isinstance(event, ImportBatch.Completed | ImportBatch.Cancelled):
             self._set(cursor, batch_id, status=_status(event))
+        elif isinstance(event, ImportBatch.RevertStarted):
+            self._set(cursor, batch_id, status="REVERTING")
+        elif isinstance(event, ImportBatch.Reverted):
+            self._set(cursor, batch_id, status="REVERTED")
 
     def _started(self, cursor: Cursor, event: Any, position: int) -> None:
         cursor.execute(

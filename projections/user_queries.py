@@ -59,6 +59,8 @@ class UserRow:
 class UserFilter:
     search: str | None = None
     statuses: tuple[str, ...] = ()
+    #: Only the users this import batch registered.
+    import_batch_id: str | None = None
 
 
 def users_by_ids(cursor: Cursor, ids: list[str]) -> dict[str, UserRow]:
@@ -183,18 +185,26 @@ def _walked(
 def count_users(cursor: Cursor, dialect: Dialect, where: UserFilter) -> int:
     # Every indexed row is a user: without a status filter, count the index's matches
     # without visiting users.
-    if _indexed(dialect, where) and not where.statuses:
+    unfiltered = not where.statuses and where.import_batch_id is None
+    if _indexed(dialect, where) and unfiltered:
         cursor.execute(
             "SELECT count(*) AS n FROM users_search WHERE users_search MATCH %s",
             [_phrase(_term(where))],
         )
-    elif _short(where) and not where.statuses:
+    elif _short(where) and unfiltered:
         cursor.execute("SELECT count(*) AS n FROM user_words WHERE prefix = %s", [_term(where)])
     else:
         source, clauses, params = _matching(cursor, dialect, where)
         cursor.execute(f"SELECT count(*) AS n FROM {source} {_where(clauses)}", params)
     row = cursor.fetchone()
     return int(row["n"]) if row else 0
+
+
+def matching_ids(cursor: Cursor, dialect: Dialect, where: UserFilter) -> list[str]:
+    """The ids of every user `where` asks for, oldest first (a bulk action's users)."""
+    source, clauses, params = _matching(cursor, dialect, where)
+    cursor.execute(f"SELECT u.id FROM {source} {_where(clauses)} ORDER BY u.seq", params)
+    return [row["id"] for row in cursor.fetchall()]
 
 
 def _matching(
@@ -285,6 +295,9 @@ def _in_statuses(where: UserFilter, clauses: list[str], params: list[Any]) -> No
     if where.statuses:
         clauses.append(f"u.status IN ({marks(where.statuses)})")
         params += list(where.statuses)
+    if where.import_batch_id is not None:
+        clauses.append("u.import_batch_id = %s")
+        params.append(where.import_batch_id)
 
 
 def _indexed(dialect: Dialect, where: UserFilter) -> bool:

@@ -72,15 +72,26 @@ class UserListView:
     def apply_all(self, cursor: Cursor, events: Sequence[tuple[Any, int]]) -> None:
         """Applies events in order; runs of registrations go in as one bulk insert."""
         registered: list[tuple[Any, int]] = []
+        changed: list[Any] = []  # a run of status changes, each of a user of its own
+        changing: set[Any] = set()
         for event, position in events:
             if isinstance(event, User.Registered):
+                self._status_changed(cursor, changed)
+                changed, changing = [], set()
                 registered.append((event, position))
                 continue
             self._register(cursor, registered)
             registered = []
             if isinstance(event, STATUS_EVENTS):
-                self._status_changed(cursor, event)
-            elif isinstance(event, User.AccessChanged):
+                if event.originator_id in changing:  # one change of a user per run
+                    self._status_changed(cursor, changed)
+                    changed, changing = [], set()
+                changed.append(event)
+                changing.add(event.originator_id)
+                continue
+            self._status_changed(cursor, changed)
+            changed, changing = [], set()
+            if isinstance(event, User.AccessChanged):
                 self._access_changed(cursor, event)
             elif isinstance(event, User.InvitationSent):
                 cursor.execute(
@@ -99,6 +110,7 @@ class UserListView:
                     ),
                 )
         self._register(cursor, registered)
+        self._status_changed(cursor, changed)
 
     def _register(self, cursor: Cursor, registered: list[tuple[Any, int]]) -> None:
         if not registered:
@@ -121,38 +133,44 @@ class UserListView:
         ]
         self._join(cursor, memberships)
 
-    def _status_changed(self, cursor: Cursor, event: Any) -> None:
-        invitation = getattr(event, "invitation", None)
-        cursor.execute(
+    def _status_changed(self, cursor: Cursor, events: list[Any]) -> None:
+        """A run of status changes of different users (a bulk action's), each statement
+        run for all of them at once (PostgreSQL pipelines them)."""
+        if not events:
+            return
+        cursor.executemany(
             "UPDATE users SET version = %s, status = %s, status_changed_at = %s WHERE id = %s",
-            (
-                event.originator_version,
-                str(event.status),
-                iso(event.timestamp),
-                str(event.originator_id),
-            ),
+            [
+                (e.originator_version, str(e.status), iso(e.timestamp), str(e.originator_id))
+                for e in events
+            ],
         )
-        if invitation:
-            cursor.execute(
+        issued = [(e, invitation) for e in events if (invitation := getattr(e, "invitation", None))]
+        if issued:
+            cursor.executemany(
                 "INSERT INTO invitations (id, user_id) VALUES (%s, %s)",
-                (str(invitation["id"]), str(event.originator_id)),
+                [(str(invitation["id"]), str(e.originator_id)) for e, invitation in issued],
             )
-            cursor.execute(
+            cursor.executemany(
                 "UPDATE users SET invitation_id = %s, invitation_issued_at = %s,"
                 " invitation_expires_at = %s, invitation_sent_at = NULL,"
                 " invitation_accepted_at = NULL, invitation_delivery_failed_at = NULL,"
                 " invitation_delivery_error = NULL WHERE id = %s",
-                (
-                    str(invitation["id"]),
-                    iso(invitation["issued_at"]),
-                    iso(invitation["expires_at"]),
-                    str(event.originator_id),
-                ),
+                [
+                    (
+                        str(invitation["id"]),
+                        iso(invitation["issued_at"]),
+                        iso(invitation["expires_at"]),
+                        str(e.originator_id),
+                    )
+                    for e, invitation in issued
+                ],
             )
-        if isinstance(event, User.InvitationAccepted):
-            cursor.execute(
+        accepted = [e for e in events if isinstance(e, User.InvitationAccepted)]
+        if accepted:
+            cursor.executemany(
                 "UPDATE users SET invitation_accepted_at = %s WHERE id = %s",
-                (iso(event.accepted_at), str(event.originator_id)),
+                [(iso(e.accepted_at), str(e.originator_id)) for e in accepted],
             )
 
     def _access_changed(self, cursor: Cursor, event: Any) -> None:

@@ -25,13 +25,16 @@ from schema.mutations.exclude_import_rows import ExcludeImportRows
 from schema.mutations.include_import_rows import IncludeImportRows
 from schema.mutations.reactivate_user import ReactivateUser
 from schema.mutations.resend_invitation import ResendInvitation
+from schema.mutations.revert_import import RevertImport
 from schema.mutations.revise_import import ReviseImport
 from schema.mutations.set_group_permissions import SetGroupPermissions
 from schema.mutations.set_import_access import SetImportAccess
 from schema.mutations.set_import_row_action import SetImportRowAction
 from schema.mutations.set_user_access import SetUserAccess
+from schema.mutations.start_bulk_action import StartBulkAction
 from schema.mutations.start_import import StartImport
 from schema.mutations.update_import_row import UpdateImportRow
+from schema.queries.bulk import BulkQueries
 from schema.queries.caller import CallerQueries
 from schema.queries.groups import GroupQueries
 from schema.queries.history import HistoryQueries
@@ -41,7 +44,8 @@ from schema.scalars import DateTime
 from schema.subscriptions import Subscription
 
 Query = merge_types(
-    "Query", (CallerQueries, UserQueries, HistoryQueries, GroupQueries, ImportQueries)
+    "Query",
+    (CallerQueries, UserQueries, HistoryQueries, GroupQueries, ImportQueries, BulkQueries),
 )
 Mutation = merge_types(
     "Mutation",
@@ -55,6 +59,7 @@ Mutation = merge_types(
         SetImportRowAction,
         CommitImport,
         CancelImport,
+        RevertImport,
         CreateUser,
         ResendInvitation,
         AcceptInvitation,
@@ -63,6 +68,7 @@ Mutation = merge_types(
         SetUserAccess,
         CreateGroup,
         SetGroupPermissions,
+        StartBulkAction,
     ),
 )
 

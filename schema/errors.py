@@ -243,6 +243,15 @@ def command_problem(error: DomainError) -> CommandProblem:
     return problem
 
 
+def id_or_none(value: str) -> str | None:
+    """A client-given id as the read models hold ids, or None for anything but a UUID
+    (which no row has; PostgreSQL refuses some such text, a NUL, outright)."""
+    try:
+        return str(UUID(str(value)))
+    except ValueError:
+        return None
+
+
 def parse_id(value: str, *, field: str, noun: str) -> UUID:
     """A client-given id; anything but a UUID is refused as input naming the field."""
     try:

@@ -13,19 +13,21 @@ import strawberry
 from strawberry.types import Info
 
 from domain.errors import NotFoundError
-from projections import history_queries, import_queries
+from projections import bulk_queries, history_queries, import_queries
 from projections.follower import read_position
 from schema.errors import parse_id
-from schema.permissions import CanAudit, CanImport
+from schema.permissions import CanAudit, CanImport, CanManageUsers
+from schema.types.bulk import BulkActionProgress, BulkActionStatus
 from schema.types.history import StatusChange
-from schema.types.imports import ImportProgress, ImportStatus
+from schema.types.imports import REVERT_STATUSES, ImportProgress, ImportStatus
 
 #: Seconds between two progress messages to one subscriber at least (10 a second).
 PROGRESS_INTERVAL = 0.1
 #: Changes read at once for a statusChanged subscriber: one behind by many more gets them
 #: page by page, each read only when the previous page has been sent.
 CHANGES_PAGE = 500
-FINAL = (ImportStatus.COMPLETED, ImportStatus.CANCELLED)
+#: A COMPLETED batch is final unless revertImport made it REVERTING: then until REVERTED.
+FINAL = (ImportStatus.COMPLETED, ImportStatus.CANCELLED, ImportStatus.REVERTED)
 
 
 @strawberry.type
@@ -33,7 +35,7 @@ class Subscription:
     @strawberry.subscription(
         permission_classes=[CanImport],
         description="The batch's progress now, then after every change, until it is COMPLETED "
-        "or CANCELLED.",
+        "or CANCELLED (or, once revertImport made it REVERTING, REVERTED).",
     )
     async def import_progress(
         self, info: Info, batch_id: strawberry.ID
@@ -48,6 +50,12 @@ class Subscription:
             if row is None:
                 raise NotFoundError(f"No import batch has the id {wanted}; check the id.")
             progress = ImportProgress.from_row(row)
+            if progress.status in REVERT_STATUSES:
+                revert = await ctx.read_shared(
+                    ("revert", wanted, position), bulk_queries.revert_of, wanted
+                )
+                if revert is not None:
+                    progress.revert_counts = (revert.changed, revert.kept)
             if progress != sent:
                 yield progress
                 sent, sent_at = progress, time.monotonic()
@@ -55,6 +63,33 @@ class Subscription:
                 return
             await ctx.services.progress.beyond(position)
             # Coalesce: at most one message per PROGRESS_INTERVAL; the latest state wins.
+            await asyncio.sleep(max(0.0, sent_at + PROGRESS_INTERVAL - time.monotonic()))
+
+    @strawberry.subscription(
+        permission_classes=[CanManageUsers],
+        description="The bulk action's progress now, then after every change, until it is "
+        "COMPLETED.",
+    )
+    async def bulk_action_progress(
+        self, info: Info, id: strawberry.ID
+    ) -> AsyncGenerator[BulkActionProgress, None]:
+        ctx = info.context
+        wanted = str(parse_id(id, field="id", noun="bulk action"))
+        sent: BulkActionProgress | None = None
+        sent_at = 0.0
+        while True:
+            position = ctx.services.progress.position
+            key = ("bulk", wanted, position)
+            row = await ctx.read_shared(key, bulk_queries.bulk_action, wanted)
+            if row is None:
+                raise NotFoundError(f"No bulk action has the id {wanted}; check the id.")
+            progress = BulkActionProgress.from_row(row)
+            if progress != sent:
+                yield progress
+                sent, sent_at = progress, time.monotonic()
+            if progress.status is BulkActionStatus.COMPLETED:
+                return
+            await ctx.services.progress.beyond(position)
             await asyncio.sleep(max(0.0, sent_at + PROGRESS_INTERVAL - time.monotonic()))
 
     @strawberry.subscription(

@@ -48,14 +48,18 @@ CHANGE_COLUMNS = ("user_id", "from", "to", "at", "actor", "source", "reason", "v
 async def users_csv(request: Request) -> Response:
     """Every user the `users` query lists for the same search, status and sort."""
     await caller_with_any(request, CanReadUsers.profiles, CanReadUsers.activity)
-    params = _checked(request.query_params, {"search", "status", "sort", "direction"})
+    params = _checked(
+        request.query_params, {"search", "status", "sort", "direction", "importBatchId"}
+    )
     sort = None
     if "sort" in params or "direction" in params:
         field = _one_of(UserSortField, params.get("sort", "CREATED_AT"), "sort")
         direction = _one_of(SortDirection, params.get("direction", "ASC"), "direction")
         sort = UserSort(field=field, direction=direction)
     status = [_one_of(UserStatus, value, "status") for value in params.getlist("status")]
-    where, order = user_list(params.get("search"), status or None, sort)
+    where, order = user_list(
+        params.get("search"), status or None, sort, params.get("importBatchId")
+    )
     services: Services = request.app.state.services
     dialect = services.database.dialect
 

@@ -63,6 +63,9 @@ class ImportBatch(Aggregate):
     """
 
     create_id = staticmethod(time_ordered_id)
+    #: The bulk action reverting the batch, once revertImport started it (a class default:
+    #: snapshots taken before reverts existed lack it).
+    revert_action_id: UUID | None = None
 
     class Started(Aggregate.Created):
         filename: str
@@ -222,6 +225,22 @@ class ImportBatch(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.in_flight = aggregate.status is ImportStatus.COMMITTING
             aggregate.status = ImportStatus.CANCELLED
+
+    class RevertStarted(Aggregate.Event):
+        """The batch's users who have not accepted are being deactivated by the bulk
+        action `action_id` (see domain.bulk); the batch is REVERTING until it ends."""
+
+        action_id: UUID
+        actor: str
+        reason: str | None
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = ImportStatus.REVERTING
+            aggregate.revert_action_id = self.action_id
+
+    class Reverted(Aggregate.Event):
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = ImportStatus.REVERTED
 
     class Snapshot(LibrarySnapshot):
         """The batch's small state in JSON values, so that loading a batch of a million
@@ -534,8 +553,28 @@ class ImportBatch(Aggregate):
             raise ValueError(f"Rows after {self.commit_cursor} have not been processed yet.")
         self.trigger_event(self.Completed)
 
+    # ------------------------------------------------------------------ revert
+
+    def start_revert(self, action_id: UUID, *, actor: str, reason: str | None) -> bool:
+        """Starts deactivating the batch's users by the bulk action `action_id`; False,
+        recording nothing, when the batch is being reverted or was reverted already."""
+        if self.status in (ImportStatus.REVERTING, ImportStatus.REVERTED):
+            return False
+        self._require(ImportStatus.COMPLETED, "an import can only be reverted")
+        self.trigger_event(self.RevertStarted, action_id=action_id, actor=actor, reason=reason)
+        return True
+
+    def finish_revert(self) -> None:
+        self._require(ImportStatus.REVERTING, "a revert can only be finished")
+        self.trigger_event(self.Reverted)
+
     def cancel(self, actor: str, *, reason: str | None = None) -> None:
-        if self.status in (ImportStatus.COMPLETED, ImportStatus.CANCELLED):
+        if self.status in (
+            ImportStatus.COMPLETED,
+            ImportStatus.CANCELLED,
+            ImportStatus.REVERTING,
+            ImportStatus.REVERTED,
+        ):
             raise InvalidStateError(f"This batch is {self.status} already; it cannot be cancelled.")
         self.trigger_event(
             self.Cancelled, previous_status=self.status.value, actor=actor, reason=reason

@@ -42,6 +42,9 @@ class ImportStatus(StrEnum):
     COMMITTING = "COMMITTING"
     COMPLETED = "COMPLETED"
     CANCELLED = "CANCELLED"
+    #: A COMPLETED batch whose users are being deactivated (revertImport), then done.
+    REVERTING = "REVERTING"
+    REVERTED = "REVERTED"
 
 
 class AccessMode(StrEnum):

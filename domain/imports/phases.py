@@ -2,7 +2,8 @@
 
 A batch's status says where it is in its life (VALIDATING, IN_REVIEW, COMMITTING...); its
 phase says what the machine is busy with: checking the file (no row recorded yet),
-recording its rows, registering its users, or nothing (DONE). The time left is estimated
+recording its rows, registering its users, deactivating them again (REVERTING), or
+nothing (DONE). The time left is estimated
 from the rate of the phase so far, measured between the events that record its work.
 """
 
@@ -23,6 +24,7 @@ class ImportPhase(StrEnum):
     CHECKING = "CHECKING"
     RECORDING = "RECORDING"
     REGISTERING = "REGISTERING"
+    REVERTING = "REVERTING"
     DONE = "DONE"
 
 
@@ -33,6 +35,8 @@ def phase_of(status: str, recorded: int) -> ImportPhase:
         return ImportPhase.RECORDING if recorded > 0 else ImportPhase.CHECKING
     if status == "COMMITTING":
         return ImportPhase.REGISTERING
+    if status == "REVERTING":
+        return ImportPhase.REVERTING  # its work is the revert's bulk action's (no clock here)
     return ImportPhase.DONE
 
 
@@ -64,13 +68,13 @@ class PhaseClock:
 def eta_seconds(phase: ImportPhase, done: int, of: int, clock: PhaseClock | None) -> int | None:
     """Seconds left, as of the phase's latest event, at the rate of the phase so far:
     (of - done) / ((done - done_then) / (latest_at - started_at)), rounded up. None while
-    it cannot be told: in CHECKING (which records nothing on the way), before any work was
-    recorded after the phase's first event, and until at least ENOUGH_SHARE of the phase's
-    work or ENOUGH_SECONDS of it are done. 0 when DONE or nothing is left."""
+    it cannot be told: in CHECKING (which records nothing on the way) and REVERTING, before
+    any work was recorded after the phase's first event, and until at least ENOUGH_SHARE
+    of the phase's work or ENOUGH_SECONDS of it are done. 0 when DONE or nothing is left."""
     if phase is ImportPhase.DONE:
         return 0
-    if phase is ImportPhase.CHECKING or clock is None:
-        return None
+    if phase in (ImportPhase.CHECKING, ImportPhase.REVERTING) or clock is None:
+        return None  # REVERTING: the revert's own progress is its bulk action's
     worked = done - clock.done_then
     seconds = (clock.latest_at - clock.started_at).total_seconds()
     if worked <= 0 or seconds <= 0:

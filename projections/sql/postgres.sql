@@ -122,3 +122,31 @@ CREATE TABLE IF NOT EXISTS import_rows (
 CREATE INDEX IF NOT EXISTS import_rows_by_status ON import_rows (batch_id, status, row_number);
 CREATE INDEX IF NOT EXISTS import_rows_by_email ON import_rows (batch_id, email_key);
 CREATE INDEX IF NOT EXISTS import_rows_by_username ON import_rows (batch_id, username_key);
+-- A batch's users (the users query's importBatchId, revertImport's users).
+CREATE INDEX IF NOT EXISTS users_by_import_batch ON users (import_batch_id, seq);
+-- Bulk actions (startBulkAction, revertImport) with their progress (projections/bulk.py).
+CREATE TABLE IF NOT EXISTS bulk_actions (
+    id TEXT PRIMARY KEY,
+    seq BIGINT NOT NULL UNIQUE,
+    action TEXT NOT NULL,
+    status TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    reason TEXT,
+    import_batch_id TEXT,
+    created_at TEXT NOT NULL,
+    completed_at TEXT,
+    total INTEGER NOT NULL,
+    processed INTEGER NOT NULL,
+    changed INTEGER NOT NULL,
+    skipped INTEGER NOT NULL,
+    kept INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS bulk_actions_running ON bulk_actions (status, seq);
+CREATE INDEX IF NOT EXISTS bulk_actions_by_batch ON bulk_actions (import_batch_id);
+-- The users a revert left because they had accepted, in the order it met them.
+CREATE TABLE IF NOT EXISTS bulk_action_kept (
+    action_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    user_id TEXT NOT NULL,
+    PRIMARY KEY (action_id, seq)
+);

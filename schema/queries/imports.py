@@ -12,7 +12,7 @@ from domain.imports.columns import (
     template_bytes,
 )
 from projections import import_queries
-from schema.errors import page_size
+from schema.errors import id_or_none, page_size
 from schema.permissions import CanReadUsers
 from schema.types.common import PageInfo
 from schema.types.import_batches import ImportBatch, ImportBatchConnection, ImportBatchEdge
@@ -36,9 +36,8 @@ class ImportQueries:
 
     @strawberry.field(permission_classes=[CanReadUsers])
     async def import_batch(self, info: Info, id: strawberry.ID) -> ImportBatch | None:
-        if not is_uuid(str(id)):
-            return None  # no batch has it (and PostgreSQL refuses text with a NUL in it)
-        row = await info.context.read(import_queries.batch, str(id))
+        batch_id = id_or_none(id)
+        row = await info.context.read(import_queries.batch, batch_id) if batch_id else None
         return ImportBatch.from_row(row) if row else None
 
     @strawberry.field(permission_classes=[CanReadUsers], description="Newest first.")

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
 from domain.errors import InvalidInputError
 from projections import user_queries
 from projections.user_queries import UserFilter
-from schema.errors import page_size
+from schema.errors import id_or_none, page_size
 from schema.permissions import CanReadUsers
 from schema.types.common import PageInfo
 from schema.types.enums import SortDirection, UserSortField, UserStatus
@@ -18,7 +20,10 @@ NEWEST_FIRST = UserSort(field=UserSortField.CREATED_AT, direction=SortDirection.
 
 
 def user_list(
-    search: str | None, status: list[UserStatus] | None, sort: UserSort | None
+    search: str | None,
+    status: list[UserStatus] | None,
+    sort: UserSort | None,
+    import_batch_id: str | None = None,
 ) -> tuple[UserFilter, tuple[str, str]]:
     """The filter and (field, direction) order of a list of users, as the `users` query
     and GET /users.csv (web/exports.py) both ask for it."""
@@ -26,8 +31,16 @@ def user_list(
         raise InvalidInputError(
             f"Search for at most {MAX_SEARCH_LENGTH} characters.", field="search"
         )
+    batch_id = None if import_batch_id is None else id_or_none(import_batch_id)
+    if import_batch_id is not None and batch_id is None:
+        raise InvalidInputError(
+            f"'{import_batch_id[:40]}' is not an import batch id: ids are UUIDs.",
+            field="importBatchId",
+        )
     order = sort or NEWEST_FIRST
-    where = UserFilter(search=search, statuses=tuple(s.name for s in status or ()))
+    where = UserFilter(
+        search=search, statuses=tuple(s.name for s in status or ()), import_batch_id=batch_id
+    )
     return where, (order.field.value, order.direction.value)
 
 
@@ -50,8 +63,12 @@ class UserQueries:
         first: int | None = 50,
         after: str | None = None,
         sort: UserSort | None = NEWEST_FIRST,
+        import_batch_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only the users this import batch registered."),
+        ] = None,
     ) -> UserConnection:
-        where, order = user_list(search, status, sort)
+        where, order = user_list(search, status, sort, import_batch_id)
         ctx = info.context
         page = await ctx.read(
             user_queries.list_users,

@@ -50,6 +50,10 @@ class StatusChangeSource(Enum):
     ADMINISTRATOR = "ADMINISTRATOR"
     EXPIRY = "EXPIRY"
     LEGACY_MIGRATION = "LEGACY_MIGRATION"
+    IMPORT_REVERT = strawberry.enum_value(
+        "IMPORT_REVERT",
+        description="Deactivated because the import that created the user was reverted.",
+    )
 
 
 @strawberry.enum

@@ -7,9 +7,10 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
-from projections import import_queries
+from projections import bulk_queries, import_queries
 from projections.import_queries import BatchRow
 from schema.errors import page_size
+from schema.types.bulk import ImportRevert
 from schema.types.common import PageInfo
 from schema.types.imports import (
     ImportAccess,
@@ -48,6 +49,11 @@ class ImportBatch:
             progress=ImportProgress.from_row(row),
             error_report_url=f"/imports/{row.id}/errors.csv",
         )
+
+    @strawberry.field(description="How the batch was reverted; null unless REVERTING or REVERTED.")
+    async def revert(self, info: Info) -> ImportRevert | None:
+        row = await info.context.read(bulk_queries.revert_of, str(self.id))
+        return None if row is None else ImportRevert.from_row(row)
 
     @strawberry.field
     async def rows(

@@ -7,9 +7,11 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from strawberry.types import Info
 
 from domain.imports import phases
 from domain.imports.existing import ExistingUserAction as DomainExistingUserAction
+from projections import bulk_queries
 from projections.import_queries import BatchRow, ImportRowRow
 from schema.types.common import PageInfo
 from schema.types.enums import UserStatus
@@ -30,6 +32,14 @@ class ImportStatus(Enum):
     )
     COMPLETED = "COMPLETED"
     CANCELLED = "CANCELLED"
+    REVERTING = strawberry.enum_value(
+        "REVERTING",
+        description="revertImport is deactivating the users of this COMPLETED batch who have "
+        "not accepted their invitation.",
+    )
+    REVERTED = strawberry.enum_value(
+        "REVERTED", description="Reverted: see the batch's revert for what it did."
+    )
 
 
 ImportPhase = strawberry.enum(
@@ -38,7 +48,8 @@ ImportPhase = strawberry.enum(
     description="What an import is busy with. CHECKING: the file is read and every row "
     "checked (status VALIDATING, no row recorded yet). RECORDING: the checked rows are "
     "recorded for review (VALIDATING). REGISTERING: users are registered (COMMITTING). "
-    "DONE: nothing is running (IN_REVIEW, COMPLETED, CANCELLED).",
+    "REVERTING: revertImport deactivates the batch's users (REVERTING; no etaSeconds). "
+    "DONE: nothing is running (IN_REVIEW, COMPLETED, CANCELLED, REVERTED).",
 )
 
 
@@ -285,6 +296,28 @@ class ImportProgress:
     )
     updated: int = 0
     skipped: int = 0
+    #: (reverted, kept) of the batch's revert, when read with the batch's row.
+    revert_counts: strawberry.Private[tuple[int, int] | None] = None
+
+    @strawberry.field(
+        description="Users revertImport deactivated so far; null unless REVERTING or REVERTED."
+    )
+    async def reverted(self, info: Info) -> int | None:
+        counts = await self._revert(info)
+        return None if counts is None else counts[0]
+
+    @strawberry.field(
+        description="Users revertImport left because they had accepted their invitation; null "
+        "unless REVERTING or REVERTED."
+    )
+    async def kept(self, info: Info) -> int | None:
+        counts = await self._revert(info)
+        return None if counts is None else counts[1]
+
+    async def _revert(self, info: Info) -> tuple[int, int] | None:
+        if self.revert_counts is None and self.status in REVERT_STATUSES:
+            self.revert_counts = await revert_counts(info, str(self.batch_id))
+        return self.revert_counts
 
     @classmethod
     def from_row(cls, row: BatchRow) -> ImportProgress:
@@ -308,6 +341,15 @@ class ImportProgress:
             updated=counts["updated"],
             skipped=counts["skipped"],
         )
+
+
+async def revert_counts(info: Info, batch_id: str) -> tuple[int, int] | None:
+    """(reverted, kept) of the batch's revert, if it was reverted."""
+    row = await info.context.read(bulk_queries.revert_of, batch_id)
+    return None if row is None else (row.changed, row.kept)
+
+
+REVERT_STATUSES = (ImportStatus.REVERTING, ImportStatus.REVERTED)
 
 
 @strawberry.type

@@ -127,3 +127,34 @@ def invitation_of(services: Services, user_id: UUID) -> UUID:
     invitation = services.roster.get_aggregate(User, user_id, "user").invitation
     assert invitation is not None
     return invitation.id
+
+
+def test_a_run_of_resends_and_deactivations_leaves_one_mail_per_user_waiting(
+    services: Services,
+) -> None:
+    """Events applied in one pass, as a bulk action writes them: a user resent twice in
+    one run keeps only the newest mail, a user deactivated in the run none, and a
+    rebuild gives the same."""
+    roster = services.roster
+    ids = [
+        roster.register_user(NewUser("Bo", f"Ng{n}", f"bo{n}@acme.com"), actor=ACTOR).id
+        for n in range(3)
+    ]
+    twice, deactivated, once = ids
+    users = roster.users_of(ids)
+    users[twice].reissue_invitation(ACTOR, roster.new_invitation())
+    users[once].reissue_invitation(ACTOR, roster.new_invitation())
+    users[twice].reissue_invitation(ACTOR, roster.new_invitation())
+    users[deactivated].deactivate(ACTOR, None)
+    roster.save(*users.values())
+    services.read_model.catch_up()
+    expected = {
+        str(twice): ["SUPERSEDED", "SUPERSEDED", "PENDING"],
+        str(deactivated): ["SUPERSEDED"],
+        str(once): ["SUPERSEDED", "PENDING"],
+    }
+    assert {user_id: statuses(services, user_id) for user_id in expected} == expected
+
+    services.read_model.rebuild()
+
+    assert {user_id: statuses(services, user_id) for user_id in expected} == expected

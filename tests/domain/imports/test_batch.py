@@ -70,12 +70,27 @@ def cancelled() -> ImportBatch:
     return batch
 
 
+def reverting() -> ImportBatch:
+    batch = completed()
+    batch.start_revert(REVERT_ACTION, actor=ADMIN, reason="wrong file")
+    return batch
+
+
+def reverted() -> ImportBatch:
+    batch = reverting()
+    batch.finish_revert()
+    return batch
+
+
+REVERT_ACTION = UUID(int=7)
 IN_STATE: dict[ImportStatus, Callable[[], ImportBatch]] = {
     S.VALIDATING: started,
     S.IN_REVIEW: in_review,
     S.COMMITTING: committing,
     S.COMPLETED: completed,
     S.CANCELLED: cancelled,
+    S.REVERTING: reverting,
+    S.REVERTED: reverted,
 }
 
 
@@ -638,3 +653,44 @@ def test_replaying_the_events_rebuilds_the_same_batch() -> None:
     replayed = functools.reduce(lambda aggregate, e: e.mutate(aggregate), events, None)
     assert isinstance(replayed, ImportBatch)
     assert vars(replayed) == vars(batch)
+
+
+# ---------------------------------------------------------------- revert
+
+
+def test_a_completed_batch_is_reverting_once_its_revert_starts() -> None:
+    batch = fresh(S.COMPLETED)
+    assert batch.start_revert(REVERT_ACTION, actor=ADMIN, reason="wrong file")
+    event = only_event(batch)
+    assert isinstance(event, ImportBatch.RevertStarted)
+    assert (event.action_id, event.actor, event.reason) == (REVERT_ACTION, ADMIN, "wrong file")
+    assert (batch.status, batch.revert_action_id) == (S.REVERTING, REVERT_ACTION)
+
+
+@pytest.mark.parametrize("status", [S.REVERTING, S.REVERTED])
+def test_starting_a_revert_again_records_nothing(status: ImportStatus) -> None:
+    batch = fresh(status)
+    assert not batch.start_revert(UUID(int=8), actor=ADMIN, reason="again")
+    assert (batch.collect_events(), batch.revert_action_id) == ([], REVERT_ACTION)
+
+
+@pytest.mark.parametrize("status", [S.VALIDATING, S.IN_REVIEW, S.COMMITTING, S.CANCELLED])
+def test_only_a_completed_batch_can_be_reverted(status: ImportStatus) -> None:
+    batch = fresh(status)
+    message = refused(
+        batch, InvalidStateError, lambda: batch.start_revert(REVERT_ACTION, actor=ADMIN, reason="x")
+    )
+    assert "COMPLETED" in message
+
+
+def test_a_revert_finished_makes_the_batch_reverted() -> None:
+    batch = fresh(S.REVERTING)
+    batch.finish_revert()
+    assert isinstance(only_event(batch), ImportBatch.Reverted)
+    assert batch.status is S.REVERTED
+
+
+@pytest.mark.parametrize("status", [S.REVERTING, S.REVERTED])
+def test_a_batch_being_reverted_cannot_be_cancelled(status: ImportStatus) -> None:
+    batch = fresh(status)
+    refused(batch, InvalidStateError, lambda: batch.cancel(ADMIN))

@@ -24,6 +24,8 @@ def clock(done_then: int, seconds: float) -> PhaseClock:
         ("IN_REVIEW", 10, ImportPhase.DONE),
         ("COMPLETED", 10, ImportPhase.DONE),
         ("CANCELLED", 0, ImportPhase.DONE),
+        ("REVERTING", 10, ImportPhase.REVERTING),
+        ("REVERTED", 10, ImportPhase.DONE),
     ],
 )
 def test_each_status_has_its_phase(status: str, recorded: int, phase: ImportPhase) -> None:
@@ -55,6 +57,7 @@ def test_the_time_left_is_rounded_up() -> None:
 
 def test_there_is_no_estimate_while_checking() -> None:
     assert eta_seconds(ImportPhase.CHECKING, 0, 100, None) is None
+    assert eta_seconds(ImportPhase.REVERTING, 0, 0, clock(0, 5)) is None
 
 
 def test_there_is_no_estimate_before_any_work_after_the_phase_began() -> None:

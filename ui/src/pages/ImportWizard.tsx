@@ -4,6 +4,7 @@
 // state whenever it is opened: checking (VALIDATING), review and access (IN_REVIEW),
 // registering (COMMITTING), the summary (COMPLETED), or cancelled.
 import { useMutation, useQuery, useSubscription } from "@urql/preact";
+import { can, useCaller } from "../caller";
 import { useEffect, useState } from "preact/hooks";
 import { Confirm } from "../components/Confirm";
 import { ProblemMessage, describeError } from "../components/Problem";
@@ -11,6 +12,7 @@ import { formatDateTime, formatNumber, plural } from "../components/format";
 import { AccessStep } from "../components/import/AccessStep";
 import { ErrorReportLink } from "../components/import/ErrorReportLink";
 import { Cancelled, CheckingProgress, CreatingProgress, Summary } from "../components/import/Outcome";
+import { RevertButton, RevertSummary, RevertingProgress } from "../components/import/Revert";
 import { ReviewTable } from "../components/import/ReviewTable";
 import { ReviseUpload } from "../components/import/ReviseUpload";
 import {
@@ -148,6 +150,7 @@ function BatchWizard({ batchId }: { batchId: string }) {
   const [, cancel] = useMutation<{ cancelImport: Cancelling }>(cancelMutation);
 
   const reload = () => refetch({ requestPolicy: "network-only" });
+  const mayRevert = can(useCaller(), "manageUsers");
   const atAccess = progress?.status === "IN_REVIEW" && location$.value.query.get("step") === "access";
   useFocusOnStepChange(`${progress?.status}${atAccess ? ":access" : ""}`);
 
@@ -157,7 +160,8 @@ function BatchWizard({ batchId }: { batchId: string }) {
   }, [reported?.status]);
 
   // Without the live feed (a socket refused on the way), the batch is asked for instead.
-  const waiting = progress && (progress.status === "VALIDATING" || progress.status === "COMMITTING");
+  const waiting =
+    progress && (progress.status === "VALIDATING" || progress.status === "COMMITTING" || progress.status === "REVERTING");
   useEffect(() => {
     if (!live.error || !waiting) return;
     const timer = setInterval(reload, 2000);
@@ -298,6 +302,25 @@ function BatchWizard({ batchId }: { batchId: string }) {
         <div class="wizard-step">
           <StepHeading>Import complete</StepHeading>
           <Summary batch={batch} progress={progress} />
+          {mayRevert && progress.created > 0 && (
+            <div class="actions wizard-nav">
+              <RevertButton batch={batch} onStarted={reload} />
+            </div>
+          )}
+        </div>
+      )}
+
+      {status === "REVERTING" && (
+        <div class="wizard-step">
+          <StepHeading>Reverting the import</StepHeading>
+          <RevertingProgress progress={progress} />
+        </div>
+      )}
+
+      {status === "REVERTED" && (
+        <div class="wizard-step">
+          <StepHeading>Import reverted</StepHeading>
+          <RevertSummary batchId={batch.id} />
         </div>
       )}
 

@@ -14,6 +14,7 @@ import usersQuery from "../operations/users/users.graphql?raw";
 import { Link, location$, setQuery } from "../router";
 import "./Users.css";
 import { type Cursors, Pager, useCursors } from "../components/Pager";
+import { BulkActions } from "../components/bulk/BulkActions";
 
 type SortField = "CREATED_AT" | "NAME" | "EMAIL" | "USERNAME" | "STATUS";
 type Direction = "ASC" | "DESC";
@@ -113,7 +114,13 @@ export function UsersPage() {
   // Keyset paging: a new search, filter, order or page size starts again at the first page.
   const pages = useCursors(JSON.stringify([search, statuses, field, direction, size]));
 
-  const [result] = useQuery<UserList>({
+  // Users ticked for a bulk action (administrators only); a new list starts with none.
+  const mayManage = can(caller, "manageUsers");
+  const [selected, setSelected] = useState<string[]>([]);
+  const listKey = JSON.stringify([search, statuses]);
+  useEffect(() => setSelected([]), [listKey]);
+
+  const [result, reexecute] = useQuery<UserList>({
     query: usersQuery,
     variables: {
       search: search || null,
@@ -234,8 +241,20 @@ export function UsersPage() {
         </fieldset>
       </div>
 
+      {data && mayManage && (
+        <BulkActions
+          selected={selected}
+          pageIds={data.users.edges.map(({ node }) => node.id)}
+          onSelect={setSelected}
+          matching={data.users.totalCount}
+          search={search}
+          statuses={statuses}
+          onDone={() => reexecute({ requestPolicy: "network-only" })}
+        />
+      )}
       {data ? (
         <Results
+          selection={mayManage ? { selected, onChange: setSelected } : null}
           data={data}
           filtered={filtered}
           search={search}
@@ -256,7 +275,11 @@ export function UsersPage() {
   );
 }
 
+type Selection = { selected: string[]; onChange: (ids: string[]) => void };
+
 type ResultsProps = {
+  /** Checkboxes to tick users for a bulk action, for administrators. */
+  selection: Selection | null;
   data: UserList;
   filtered: boolean;
   search: string;
@@ -281,6 +304,13 @@ function Results(props: ResultsProps) {
   const lastRow = (pageNumber - 1) * size + edges.length;
   const goNext = () => fresh && pageInfo.hasNextPage && pages.next(pageInfo.endCursor);
   const goPrevious = () => fresh && pages.previous();
+  const selection = props.selection;
+  const ticked = new Set(selection?.selected ?? []);
+  const tick = (ids: string[], on: boolean) => {
+    if (!selection) return;
+    const rest = selection.selected.filter((id) => !ids.includes(id));
+    selection.onChange(on ? [...rest, ...ids] : rest);
+  };
   return (
     <>
       <p class="users-count" role="status">
@@ -333,6 +363,15 @@ function Results(props: ResultsProps) {
               {edges.map(({ node }) => (
                 <tr key={node.id}>
                   <td>
+                    {selection && (
+                      <input
+                        type="checkbox"
+                        class="select-user"
+                        aria-label={`Select ${node.name}`}
+                        checked={ticked.has(node.id)}
+                        onChange={(event) => tick([node.id], event.currentTarget.checked)}
+                      />
+                    )}
                     <Link href={`/users/${encodeURIComponent(node.id)}`}>{node.name}</Link>
                   </td>
                   <td>{node.email}</td>

@@ -8,6 +8,8 @@ const LABELS: Record<ImportStatus, string> = {
   COMMITTING: "Committing",
   COMPLETED: "Completed",
   CANCELLED: "Cancelled",
+  REVERTING: "Reverting",
+  REVERTED: "Reverted",
 };
 
 const MEANINGS: Record<ImportStatus, string> = {
@@ -16,6 +18,8 @@ const MEANINGS: Record<ImportStatus, string> = {
   COMMITTING: "The users are being created, row by row.",
   COMPLETED: "Every row was processed: see the created and failed counts.",
   CANCELLED: "The import was stopped; rows not processed were not created.",
+  REVERTING: "The users it created who have not accepted their invitation are being deactivated.",
+  REVERTED: "The users it created who had not accepted their invitation were deactivated.",
 };
 
 export function importStatusLabel(status: ImportStatus): string {

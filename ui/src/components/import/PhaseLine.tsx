@@ -6,6 +6,7 @@ const PHASES: Record<ImportPhase, string> = {
   CHECKING: "Checking the file",
   RECORDING: "Recording rows",
   REGISTERING: "Registering users",
+  REVERTING: "Reverting the import",
   DONE: "Done",
 };
 

@@ -1,5 +1,12 @@
 // The shapes the wizard reads from the API (schema.graphql: ImportBatch, ImportRow, ...).
-export type ImportStatus = "VALIDATING" | "IN_REVIEW" | "COMMITTING" | "COMPLETED" | "CANCELLED";
+export type ImportStatus =
+  | "VALIDATING"
+  | "IN_REVIEW"
+  | "COMMITTING"
+  | "COMPLETED"
+  | "CANCELLED"
+  | "REVERTING"
+  | "REVERTED";
 export type RowStatus =
   | "PENDING"
   | "VALID"
@@ -32,9 +39,12 @@ export type Progress = {
   existing?: number;
   updated?: number;
   skipped?: number;
+  /** revertImport's counts, while REVERTING and once REVERTED (null otherwise). */
+  reverted?: number | null;
+  kept?: number | null;
 };
 
-export type ImportPhase = "CHECKING" | "RECORDING" | "REGISTERING" | "DONE";
+export type ImportPhase = "CHECKING" | "RECORDING" | "REGISTERING" | "REVERTING" | "DONE";
 
 export type ImportAccess = { mode: AccessMode; groupIds: string[]; mirrorUserId: string | null };
 
@@ -134,6 +144,8 @@ const ORDER: Record<ImportStatus, number> = {
   COMMITTING: 2,
   COMPLETED: 3,
   CANCELLED: 3,
+  REVERTING: 4,
+  REVERTED: 5,
 };
 
 /** The newer of two reports of a batch's progress (the subscription's or a query's). */
@@ -144,5 +156,5 @@ export function newer(a: Progress | undefined, b: Progress | undefined): Progres
 }
 
 export function isFinal(status: ImportStatus): boolean {
-  return status === "COMPLETED" || status === "CANCELLED";
+  return status === "COMPLETED" || status === "CANCELLED" || status === "REVERTED";
 }

@@ -17,6 +17,7 @@ export const SOURCE_NAMES: Record<string, string> = {
   ADMINISTRATOR: "Administrator",
   EXPIRY: "Invitation expiry",
   LEGACY_MIGRATION: "Legacy migration",
+  IMPORT_REVERT: "Import reverted",
 };
 
 /** The longest reason the server keeps (domain/values.py MAX_REASON_LENGTH). */
