@@ -20,6 +20,7 @@ sys.path.insert(0, str(ROOT))
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 from settings import Settings  # noqa: E402
+from tests.api.bulk import revert, reverted_batch  # noqa: E402
 from tests.api.importing import Importer, csv_file  # noqa: E402
 from tests.api.operations import CREATE_GROUP, CREATE_USER, DEACTIVATE  # noqa: E402
 from tests.console.browser import LAUNCH_ARGS, NO_BROWSER, browser_path, visit  # noqa: E402
@@ -48,6 +49,12 @@ REVIEW_ROWS = [
     "Edsger,Dijkstra,edsger@acme.com,",
     "Edsger,Dijkstra,edsger@acme.com,",
     "Barbara,Liskov,barbara.liskov@acme.com,",
+    "Ana,Silva,ana.silva@acme.com,",  # registered already: EXISTING
+]
+INTERNS = [
+    "Noor,Haddad,noor.haddad@acme.com,",
+    "Tomás,Novák,tomas.novak@acme.com,",
+    "Ines,Costa,ines.costa@acme.com,",
 ]
 
 
@@ -69,8 +76,17 @@ def seed(server: ThreadedServer) -> dict[str, str]:
         as_=admin,
     )["createUser"]["id"]
     api.data(DEACTIVATE, {"id": lone, "reason": "Left the company"}, as_=admin)
+    interns = importer.started(csv_file(*INTERNS), filename="interns-wrong-list.csv")
+    importer.committed(interns["id"])
+    revert(api, interns["id"], "Sent to the wrong list", as_=admin)
+    reverted_batch(api, interns["id"])
     review = importer.started(csv_file(*REVIEW_ROWS), filename="contractors.csv")
-    return {"user": lone, "review": review["id"], "completed": batch["id"]}
+    return {
+        "user": lone,
+        "review": review["id"],
+        "completed": batch["id"],
+        "reverted": interns["id"],
+    }
 
 
 def main() -> int:
@@ -118,6 +134,19 @@ def shots(ids: dict[str, str]) -> list[tuple[str, Callable[[Page, str], None]]]:
     def at(path: str) -> Callable[[Page, str], None]:
         return lambda page, base: signed_in(page, base, path)
 
+    def in_a_spreadsheet(page: Page, base: str) -> None:
+        signed_in(page, base, f"/imports/{ids['review']}")
+        page.get_by_role("heading", name="Correct in a spreadsheet").scroll_into_view_if_needed()
+
+    def bulk_action(page: Page, base: str) -> None:
+        signed_in(page, base, "/users")
+        page.get_by_role("checkbox", name="Select Wei Chen").check()
+        page.get_by_role("checkbox", name="Select Kenji Tanaka").check()
+        page.get_by_role("toolbar", name="Bulk actions").get_by_role(
+            "button", name="Resend invitation"
+        ).click()
+        expect(page.get_by_role("dialog")).to_be_visible()
+
     return [
         ("01-sign-in", sign_in),
         ("02-user-management", at("/users")),
@@ -127,9 +156,12 @@ def shots(ids: dict[str, str]) -> list[tuple[str, Callable[[Page, str], None]]]:
         ("04c-drop-zone", at("/imports/new?step=upload")),
         ("05-review", at(f"/imports/{ids['review']}")),
         ("05b-access", at(f"/imports/{ids['review']}?step=access")),
+        ("05c-correct-in-a-spreadsheet", in_a_spreadsheet),
         ("06-import-summary", at(f"/imports/{ids['completed']}")),
         ("07-imports", at("/imports")),
         ("08-audit", at("/audit")),
+        ("09-bulk-action", bulk_action),
+        ("10-reverted-import", at(f"/imports/{ids['reverted']}")),
     ]
 
 
