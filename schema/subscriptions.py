@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any, TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -20,6 +21,8 @@ from schema.permissions import CanAudit, CanImport, CanManageUsers
 from schema.types.bulk import BulkActionProgress, BulkActionStatus
 from schema.types.history import StatusChange
 from schema.types.imports import REVERT_STATUSES, ImportProgress, ImportStatus
+
+P = TypeVar("P")
 
 #: Seconds between two progress messages to one subscriber at least (10 a second).
 PROGRESS_INTERVAL = 0.1
@@ -42,13 +45,11 @@ class Subscription:
     ) -> AsyncGenerator[ImportProgress, None]:
         ctx = info.context
         wanted = str(parse_id(batch_id, field="batchId", noun="import batch"))
-        sent: ImportProgress | None = None
-        sent_at = 0.0
-        while True:
-            position = ctx.services.progress.position
+
+        async def read(position: int) -> ImportProgress | None:
             row = await ctx.read_shared(("batch", wanted, position), import_queries.batch, wanted)
             if row is None:
-                raise NotFoundError(f"No import batch has the id {wanted}; check the id.")
+                return None
             progress = ImportProgress.from_row(row)
             if progress.status in REVERT_STATUSES:
                 revert = await ctx.read_shared(
@@ -56,14 +57,15 @@ class Subscription:
                 )
                 if revert is not None:
                     progress.revert_counts = (revert.changed, revert.kept)
-            if progress != sent:
-                yield progress
-                sent, sent_at = progress, time.monotonic()
-            if progress.status in FINAL:
-                return
-            await ctx.services.progress.beyond(position)
-            # Coalesce: at most one message per PROGRESS_INTERVAL; the latest state wins.
-            await asyncio.sleep(max(0.0, sent_at + PROGRESS_INTERVAL - time.monotonic()))
+            return progress
+
+        async for progress in _followed(
+            ctx,
+            read,
+            lambda progress: progress.status in FINAL,
+            f"No import batch has the id {wanted}; check the id.",
+        ):
+            yield progress
 
     @strawberry.subscription(
         permission_classes=[CanManageUsers],
@@ -75,22 +77,19 @@ class Subscription:
     ) -> AsyncGenerator[BulkActionProgress, None]:
         ctx = info.context
         wanted = str(parse_id(id, field="id", noun="bulk action"))
-        sent: BulkActionProgress | None = None
-        sent_at = 0.0
-        while True:
-            position = ctx.services.progress.position
+
+        async def read(position: int) -> BulkActionProgress | None:
             key = ("bulk", wanted, position)
             row = await ctx.read_shared(key, bulk_queries.bulk_action, wanted)
-            if row is None:
-                raise NotFoundError(f"No bulk action has the id {wanted}; check the id.")
-            progress = BulkActionProgress.from_row(row)
-            if progress != sent:
-                yield progress
-                sent, sent_at = progress, time.monotonic()
-            if progress.status is BulkActionStatus.COMPLETED:
-                return
-            await ctx.services.progress.beyond(position)
-            await asyncio.sleep(max(0.0, sent_at + PROGRESS_INTERVAL - time.monotonic()))
+            return None if row is None else BulkActionProgress.from_row(row)
+
+        async for progress in _followed(
+            ctx,
+            read,
+            lambda progress: progress.status is BulkActionStatus.COMPLETED,
+            f"No bulk action has the id {wanted}; check the id.",
+        ):
+            yield progress
 
     @strawberry.subscription(
         permission_classes=[CanAudit],
@@ -124,3 +123,28 @@ class Subscription:
                     break
             # Every change up to `reached` is in the table now: none is left behind it.
             position = max(position, reached)
+
+
+async def _followed(
+    ctx: Any,
+    read: Callable[[int], Awaitable[P | None]],
+    final: Callable[[P], bool],
+    missing: str,
+) -> AsyncGenerator[P, None]:
+    """A progress now, then after every change of the read model, until it is final: at
+    most one message per PROGRESS_INTERVAL, the latest state winning; NotFound (`missing`)
+    when there is no such thing."""
+    sent: P | None = None
+    sent_at = 0.0
+    while True:
+        position = ctx.services.progress.position
+        progress = await read(position)
+        if progress is None:
+            raise NotFoundError(missing)
+        if progress != sent:
+            yield progress
+            sent, sent_at = progress, time.monotonic()
+        if final(progress):
+            return
+        await ctx.services.progress.beyond(position)
+        await asyncio.sleep(max(0.0, sent_at + PROGRESS_INTERVAL - time.monotonic()))
