@@ -6,7 +6,7 @@ import { useMutation } from "@urql/preact";
 import { useRef, useState } from "preact/hooks";
 import { plural } from "../format";
 import reviseMutation from "../../operations/import/ReviseImport.graphql?raw";
-import { ColumnList, REASONS, uploadFailure } from "./UploadZone";
+import { FileRefusal, uploadFailure } from "./UploadZone";
 import type { InvalidFile, Progress } from "./types";
 
 type Revised =
@@ -71,18 +71,7 @@ export function ReviseUpload({ batchId, before, onRevised }: Props) {
           {notice}
         </p>
       )}
-      {refused && (
-        <div class="problem refusal" role="alert">
-          <p>
-            <strong>{REASONS[refused.reason] ?? "The file cannot be used."}</strong> {refused.message} Nothing was
-            changed.
-          </p>
-          {refused.missingColumns.length > 0 && <ColumnList title="Missing columns" columns={refused.missingColumns} />}
-          {refused.unexpectedColumns.length > 0 && (
-            <ColumnList title="Unexpected columns" columns={refused.unexpectedColumns} />
-          )}
-        </div>
-      )}
+      {refused && <FileRefusal refusal={refused} fallback="The file cannot be used." note="Nothing was changed." />}
       {problem && (
         <p class="problem" role="alert">
           {problem} Nothing was changed.

@@ -2,6 +2,7 @@
 // focused zone). The file goes to startImport as a GraphQL multipart request (urql sends
 // one when a variable is a File); the server checks the whole file first.
 import type { CombinedError } from "@urql/core";
+import type { ComponentChildren } from "preact";
 import { useMutation } from "@urql/preact";
 import { useRef, useState } from "preact/hooks";
 import { errorCodes } from "../../client";
@@ -14,7 +15,7 @@ import type { InvalidFile } from "./types";
 type Started = { __typename: "ImportBatch"; id: string; status: string } | InvalidFile;
 
 /** Each InvalidFile reason in words; the server's message says what to do. */
-export const REASONS: Record<string, string> = {
+const REASONS: Record<string, string> = {
   NOT_CSV: "This file is not a CSV file.",
   EMPTY: "This file is empty.",
   TOO_LARGE: "This file is larger than the server accepts.",
@@ -134,23 +135,43 @@ export function UploadZone({ onStarted }: { onStarted: (batchId: string) => void
 /** Why the server refused the file, with the columns at fault, next to the template. */
 function Refusal({ refusal }: { refusal: InvalidFile }) {
   return (
+    <FileRefusal refusal={refusal} fallback="The file cannot be imported.">
+      <p class="refusal-template">
+        Start again from the template: <TemplateLink />
+      </p>
+      <TemplateTip />
+    </FileRefusal>
+  );
+}
+
+type FileRefusalProps = {
+  refusal: InvalidFile;
+  /** The headline for a reason this console has no words for. */
+  fallback: string;
+  /** A sentence after the server's message. */
+  note?: string;
+  children?: ComponentChildren;
+};
+
+/** A file the server refused (InvalidFile): the reason in words, its message, the columns
+ * at fault; then whatever the screen adds. */
+export function FileRefusal({ refusal, fallback, note, children }: FileRefusalProps) {
+  return (
     <div class="problem refusal" role="alert">
       <p>
-        <strong>{REASONS[refusal.reason] ?? "The file cannot be imported."}</strong> {refusal.message}
+        <strong>{REASONS[refusal.reason] ?? fallback}</strong> {refusal.message}
+        {note && ` ${note}`}
       </p>
       {refusal.missingColumns.length > 0 && <ColumnList title="Missing columns" columns={refusal.missingColumns} />}
       {refusal.unexpectedColumns.length > 0 && (
         <ColumnList title="Unexpected columns" columns={refusal.unexpectedColumns} />
       )}
-      <p class="refusal-template">
-        Start again from the template: <TemplateLink />
-      </p>
-      <TemplateTip />
+      {children}
     </div>
   );
 }
 
-export function ColumnList({ title, columns }: { title: string; columns: string[] }) {
+function ColumnList({ title, columns }: { title: string; columns: string[] }) {
   const id = `columns-${title.toLowerCase().replace(/\s+/g, "-")}`;
   return (
     <div class="column-list">
