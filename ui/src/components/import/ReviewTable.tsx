@@ -21,10 +21,10 @@ import {
   ROW_STATUS_LABELS,
   type Row,
   type RowField,
-  USER_STATUS_LABELS,
   actionsFor,
 } from "./types";
 import { Pager, useCursors } from "../Pager";
+import { statusLabel } from "../StatusBadge";
 
 export const PAGE_SIZE = 100;
 
@@ -390,7 +390,7 @@ function ExistingPerson(props: { row: Row; busy: boolean; onChoose: (action: Exi
   const status = row.existingUserStatus;
   return (
     <span class="existing-person">
-      <span class="existing-status">{status ? USER_STATUS_LABELS[status] : ""} user</span>
+      <span class="existing-status">{status ? statusLabel(status) : ""} user</span>
       <select
         aria-label={`Action for row ${row.rowNumber}`}
         value={row.action ?? "SKIP"}

@@ -1,4 +1,7 @@
 // The shapes the wizard reads from the API (schema.graphql: ImportBatch, ImportRow, ...).
+import type { UserStatus } from "../../caller";
+
+export type { UserStatus };
 export type ImportStatus =
   | "VALIDATING"
   | "IN_REVIEW"
@@ -17,7 +20,6 @@ export type RowStatus =
   | "EXISTING"
   | "UPDATED"
   | "SKIPPED";
-export type UserStatus = "PENDING" | "ACTIVE" | "EXPIRED" | "DEACTIVATED" | "BLOCKED" | "DISABLED";
 export type ExistingUserAction = "SKIP" | "RESEND_INVITATION" | "REACTIVATE" | "UPDATE_ACCESS";
 export type AccessMode = "ASSIGN_GROUPS" | "MIRROR_USER" | "CUSTOMIZE";
 
@@ -115,14 +117,6 @@ export const ROW_STATUS_LABELS: Record<RowStatus, string> = {
   SKIPPED: "Skipped",
 };
 
-export const USER_STATUS_LABELS: Record<UserStatus, string> = {
-  PENDING: "Pending",
-  ACTIVE: "Active",
-  EXPIRED: "Expired",
-  DEACTIVATED: "Deactivated",
-  BLOCKED: "Blocked",
-  DISABLED: "Disabled",
-};
 
 /** What the commit may do with a registered person, and the statuses each action fits
  * (as the server's rule: a reissued invitation, a reactivation). */
