@@ -38,6 +38,8 @@ from projections.user_selection import UserSelectionTable
 from projections.users import UserListView
 from projections.watcher import Watcher
 from settings import Settings
+from store.keyring import Keyring
+from store.sealing import Sealing
 from tokens import TokenVerifier
 
 READ_MODEL = "read-model"
@@ -85,7 +87,15 @@ def build_services(settings: Settings, tokens: TokenVerifier | None = None) -> S
         tokens=InvitationTokens(settings.invitation_key()),
         invitation_ttl=settings.invitation_ttl,
     )
-    database.create_tables(work=schema_statements(database.dialect, "jobs"))
+    database.create_tables(
+        work=[
+            *schema_statements(database.dialect, "jobs"),
+            *schema_statements(database.dialect, "store"),
+        ]
+    )
+    keyring = Keyring(database)
+    # Personal fields are sealed under their person's key from the first event written.
+    roster.mapper.sealing = Sealing(keyring)  # type: ignore[attr-defined]
     read_model = Follower(
         READ_MODEL,
         roster,

@@ -382,7 +382,7 @@ class Roster(Application[UUID]):
         for start in range(0, len(ids), self.SENT_CHUNK):
             stored.extend(recorder.events_of(ids[start : start + self.SENT_CHUNK]))
         events: dict[UUID, list[Any]] = {}
-        for event in map(self.mapper.to_domain_event, stored):
+        for event in self._events(stored):
             events.setdefault(event.originator_id, []).append(event)
         users = {}
         for user_id, each in events.items():
@@ -392,6 +392,42 @@ class Roster(Application[UUID]):
             if isinstance(user, User):
                 users[user_id] = user
         return users
+
+    @retried_on_conflict
+    def erase_user(
+        self, user_id: UUID, *, actor: str, reason: str, rows: Sequence[tuple[UUID, int]]
+    ) -> Saved:
+        """Forgets the person: records the erasure, frees their email and username for a
+        new registration (in the same write), and destroys their keys: their own (which
+        also sealed the row of the file that registered them) and those of `rows`, other
+        rows of files about them ([batch id, row number]). Once only: an ERASED user
+        cannot be erased again."""
+        given = values.parse_reason(reason)
+        if given is None:
+            raise InvalidInputError(
+                "Say why the person is erased (their request's reference, say): the audit "
+                "trail keeps it.",
+                field="reason",
+                code="REQUIRED",
+            )
+        user = self.get_aggregate(User, user_id, "user")
+        about = sorted({(batch_id, number) for batch_id, number in rows}, key=str)
+        key_ids = sorted({user.id, *(ImportBatch.user_id_for(b, n) for b, n in about)}, key=str)
+        released = [
+            UniqueKey(KeyKind.EMAIL, values.email_key(user.email), user.id),
+            UniqueKey(KeyKind.USERNAME, values.username_key(user.username), user.id),
+        ]
+        user.erase(actor, given, rows=about, key_ids=key_ids)
+        saved = Saved.of(user.id, self.save(user, released_keys=released))
+        self.destroy_keys(key_ids)
+        return saved
+
+    def destroy_keys(self, key_ids: Sequence[UUID]) -> None:
+        """Destroys personal data keys now (the read model's follower does it too, when it
+        meets the erasure: after a crash between the two, it is still done)."""
+        sealing = getattr(self.mapper, "sealing", None)
+        if sealing is not None:
+            sealing.keyring.destroy(key_ids)
 
     @retried_on_conflict
     def record_invitation_undeliverable(
@@ -478,6 +514,12 @@ class Roster(Application[UUID]):
                 self.snapshots.put([snapshot_class.take(aggregate)])
             else:
                 self.take_snapshot(event.originator_id, version=event.originator_version)
+
+    def _events(self, stored: Sequence[StoredEvent]) -> list[Any]:
+        """The events of a read: store.mapper opens their personal values with one look-up
+        of keys for all of them."""
+        read_all = getattr(self.mapper, "to_domain_events", None)
+        return read_all(stored) if read_all else [self.mapper.to_domain_event(s) for s in stored]
 
     def _new_invitation(self) -> Any:
         return self.tokens.issue(datetime.now(UTC), self.invitation_ttl)

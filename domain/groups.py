@@ -5,6 +5,7 @@ from __future__ import annotations
 from eventsourcing.domain import Aggregate, event
 
 from domain.ids import time_ordered_id
+from domain.personal import actors
 
 
 class Group(Aggregate):
@@ -17,7 +18,11 @@ class Group(Aggregate):
         permissions: list[str]
         actor: str
 
+        __personal__ = (actors("actor"),)
+
     class PermissionsChanged(Aggregate.Event):
+        __personal__ = (actors("actor"),)
+
         permissions: list[str]
         actor: str
 

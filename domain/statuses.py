@@ -17,6 +17,8 @@ class UserStatus(StrEnum):
     DEACTIVATED = "DEACTIVATED"
     BLOCKED = "BLOCKED"
     DISABLED = "DISABLED"
+    #: The person was erased (eraseUser): no transition leads out.
+    ERASED = "ERASED"
 
 
 class StatusChangeSource(StrEnum):
@@ -28,6 +30,8 @@ class StatusChangeSource(StrEnum):
     LEGACY_MIGRATION = "LEGACY_MIGRATION"
     #: Deactivated because the import that created the user was reverted (revertImport).
     IMPORT_REVERT = "IMPORT_REVERT"
+    #: The person was erased at their request (eraseUser).
+    ERASURE = "ERASURE"
 
 
 class Transition(StrEnum):
@@ -39,6 +43,7 @@ class Transition(StrEnum):
     REISSUE_INVITATION = "reissue invitation"
     DEACTIVATE = "deactivate"
     REACTIVATE = "reactivate"
+    ERASE = "erase"
 
 
 S = UserStatus
@@ -59,6 +64,8 @@ TRANSITIONS: dict[tuple[Transition, UserStatus | None], UserStatus] = {
     (Transition.REACTIVATE, S.BLOCKED): S.ACTIVE,
     (Transition.REACTIVATE, S.DISABLED): S.ACTIVE,
 }
+# Erasure is the end, from every status but itself.
+TRANSITIONS.update({(Transition.ERASE, status): S.ERASED for status in S if status is not S.ERASED})
 
 #: Where reactivation leads for a user who never accepted an invitation.
 REACTIVATE_WITHOUT_ACCEPTANCE = S.PENDING
@@ -93,11 +100,13 @@ MEANINGS: dict[UserStatus, str] = {
     "by any transition.",
     S.DISABLED: "Legacy: historical reference only. Never assigned to a new registration or "
     "by any transition.",
+    S.ERASED: "Erased at the person's request: their name, email and username are gone for "
+    "good, their status history remains. Only eraseUser leads here, and nothing leads out.",
 }
 
 
 def status_definitions() -> list[StatusDefinition]:
-    reachable = set(TRANSITIONS.values()) | {REACTIVATE_WITHOUT_ACCEPTANCE}
+    reachable = set(TRANSITIONS.values()) - {S.ERASED} | {REACTIVATE_WITHOUT_ACCEPTANCE}
     return [
         StatusDefinition(
             status=status,

@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.errors import InvalidStateError
 from domain.ids import time_ordered_id
 from domain.invitations import Invitation, InvitationData
+from domain.personal import About, about, actors
 from domain.statuses import (
     REACTIVATE_WITHOUT_ACCEPTANCE,
     TRANSITIONS,
@@ -33,6 +34,12 @@ class User(Aggregate):
     create_id = staticmethod(time_ordered_id)
 
     class Registered(Aggregate.Created):
+        __personal__ = (
+            about("first_name", "last_name", "email", "username"),
+            About(("reason",), erased=None),
+            actors("actor"),
+        )
+
         first_name: str
         last_name: str
         email: str
@@ -50,7 +57,10 @@ class User(Aggregate):
         created_at: datetime | None = None
 
     class StatusChanged(Aggregate.Event):
-        """Base of every event that moves the user to another status."""
+        """Base of every event that moves the user to another status. The reason is about
+        the person (it is erased with them); the rest of it is the audit trail."""
+
+        __personal__ = (About(("reason",), erased=None), actors("actor"))
 
         previous_status: UserStatus
         status: UserStatus
@@ -104,12 +114,17 @@ class User(Aggregate):
                 aggregate.invitation = aggregate.invitation.sent(self.sent_at)
 
     class InvitationUndeliverable(Aggregate.Event):
-        """The mail server refused the invitation's mail for good."""
+        """The mail server refused the invitation's mail for good (its reason may name the
+        address)."""
+
+        __personal__ = (about("reason"),)
 
         invitation_id: UUID
         reason: str
 
     class AccessChanged(Aggregate.Event):
+        __personal__ = (actors("actor"),)
+
         group_ids: list[UUID]
         permissions: list[str]
         source: StatusChangeSource
@@ -118,6 +133,23 @@ class User(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.group_ids = self.group_ids
             aggregate.permissions = self.permissions
+
+    class Erased(StatusChanged):
+        """The person was erased: the keys of `key_ids` (their own, and those of the rows
+        of files about them, `rows`: [batch id, row number]) were destroyed, and with
+        them every personal field sealed under them. The reason for the erasure stays
+        readable, as the audit trail's."""
+
+        __personal__ = (actors("actor"),)
+
+        key_ids: list[UUID]
+        rows: list[tuple[UUID, int]]
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.first_name = aggregate.last_name = ""
+            aggregate.email = aggregate.username = ""
+            aggregate.invitation = None
 
     @event(Registered)
     def __init__(
@@ -245,6 +277,19 @@ class User(Aggregate):
 
     def record_undeliverable(self, invitation_id: UUID, reason: str) -> None:
         self.trigger_event(self.InvitationUndeliverable, invitation_id=invitation_id, reason=reason)
+
+    def erase(
+        self, actor: str, reason: str, rows: list[tuple[UUID, int]], key_ids: list[UUID]
+    ) -> None:
+        self._change_status(
+            self.Erased,
+            Transition.ERASE,
+            source=StatusChangeSource.ERASURE,
+            actor=actor,
+            reason=reason,
+            rows=rows,
+            key_ids=key_ids,
+        )
 
     def set_access(
         self,

@@ -159,7 +159,8 @@ class Follower:
         )
 
     def _apply(self, cursor: Cursor, notifications: Sequence[Notification]) -> None:
-        events = [(self.application.mapper.to_domain_event(n), n.id) for n in notifications]
+        mapped = self.application.mapper.to_domain_events(notifications)  # type: ignore[attr-defined]
+        events = list(zip(mapped, (n.id for n in notifications), strict=True))
         for view in self.views:
             view.apply_all(cursor, events)
 

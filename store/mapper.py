@@ -17,6 +17,9 @@ and encoding and decoding several times faster.
   tells from JSON by its first byte (and the follower, budgeting a pass by stored
   bytes, counts as COMPRESSED_STATE_SIZE).
 - The library's own compressor and cipher, when configured, still apply on top.
+- Personal fields (domain/personal.py) are sealed one by one under their person's key
+  (store/sealing.py) before the state is written, and opened after it is read: a read
+  of many events (`to_domain_events`) looks their keys up once.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from __future__ import annotations
 import types
 import typing
 import zlib
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from typing import Any, TypedDict, cast, get_args, get_type_hints, is_typeddict
 from uuid import UUID
 
@@ -37,6 +40,8 @@ from eventsourcing.persistence import (
     find_id_convertor,
 )
 from eventsourcing.utils import get_topic, resolve_topic
+
+from store.sealing import Sealing, row_fields
 
 #: States of at least this many bytes are compressed (chunks of import rows): small
 #: ones gain little and would pay zlib's set-up for each event.
@@ -54,17 +59,26 @@ class EventMapper(Mapper[UUID]):
         super().__init__(*args, **kwargs)
         self._encoder = msgspec.json.Encoder()
         self._decoders: dict[type, msgspec.json.Decoder[Any] | None] = {}
+        #: Seals and opens personal fields; None leaves them in the clear (an application
+        #: without a keyring: some tests, tools reading events).
+        self.sealing: Sealing | None = None
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         cls = type(domain_event)
-        if self.decoder(cls) is None:
-            return super().to_stored_event(domain_event)
         state = dict(vars(domain_event))
         originator_id = state.pop("originator_id")
         originator_version = state.pop("originator_version")
-        data = self._encoder.encode(state)
-        if len(data) >= COMPRESS_FROM:
-            data = zlib.compress(data, 1)
+        if self.sealing is not None:
+            state = self.sealing.seal(cls, state, originator_id)
+        if self.decoder(cls) is None:
+            class_version = getattr(cls, "class_version", 1)
+            if class_version > 1:
+                state["class_version"] = class_version
+            data = self.transcoder.encode(state)
+        else:
+            data = self._encoder.encode(state)
+            if len(data) >= COMPRESS_FROM:
+                data = zlib.compress(data, 1)
         if self.compressor:
             data = self.compressor.compress(data)
         if self.cipher:
@@ -77,23 +91,30 @@ class EventMapper(Mapper[UUID]):
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
-        cls = resolve_topic(stored_event.topic)
-        try:
-            state = self._state(cls, stored_event.state)
-        except Exception as error:
-            raise MapperDeserialisationError(
-                f"Failed to deserialise state of stored event with topic "
-                f"'{stored_event.topic}', originator_id '{stored_event.originator_id}' and "
-                f"originator_version {stored_event.originator_version}: {error}"
-            ) from error
-        if "class_version" in state:  # the library's upcasting, which typed classes skip
-            return super().to_domain_event(stored_event)
-        convert = find_id_convertor(cls, cast(Hashable, type(stored_event.originator_id)))
-        state["originator_id"] = convert(stored_event.originator_id)
-        state["originator_version"] = stored_event.originator_version
-        domain_event = object.__new__(cls)
-        object.__setattr__(domain_event, "__dict__", state)
-        return cast(DomainEventProtocol[UUID], domain_event)
+        return self.to_domain_events([stored_event])[0]
+
+    def to_domain_events(
+        self, stored_events: Sequence[StoredEvent]
+    ) -> list[DomainEventProtocol[UUID]]:
+        """The events of a read, their personal values opened with one look-up of keys."""
+        read = []
+        for stored_event in stored_events:
+            cls = resolve_topic(stored_event.topic)
+            try:
+                state = self._state(cls, stored_event.state)
+            except Exception as error:
+                raise MapperDeserialisationError(
+                    f"Failed to deserialise state of stored event with topic "
+                    f"'{stored_event.topic}', originator_id '{stored_event.originator_id}' "
+                    f"and originator_version {stored_event.originator_version}: {error}"
+                ) from error
+            convert = find_id_convertor(cls, cast(Hashable, type(stored_event.originator_id)))
+            state["originator_id"] = convert(stored_event.originator_id)
+            state["originator_version"] = stored_event.originator_version
+            read.append((cls, state))
+        if self.sealing is not None:
+            self.sealing.open([(cls, state, state["originator_id"]) for cls, state in read])
+        return [_event(cls, state) for cls, state in read]
 
     def _state(self, cls: type, data: bytes) -> dict[str, Any]:
         if self.cipher:
@@ -122,11 +143,28 @@ class EventMapper(Mapper[UUID]):
                 for name, hint in get_type_hints(cls).items()
                 if name not in _POSITION and typing.get_origin(hint) is not typing.ClassVar
             }
-            if getattr(cls, "class_version", 1) == 1 and not any(map(_loose, fields.values())):
+            # Items sealed one by one are read as plain JSON (they are JSON values only),
+            # then opened.
+            fields.update(dict.fromkeys(row_fields(cls), Any))
+            typed = [hint for name, hint in fields.items() if name not in row_fields(cls)]
+            if getattr(cls, "class_version", 1) == 1 and not any(map(_loose, typed)):
                 shape = TypedDict(f"{cls.__qualname__}State", fields, total=False)  # type: ignore[misc]
                 decoder = msgspec.json.Decoder(shape)
             self._decoders[cls] = decoder
             return decoder
+
+
+def _event(cls: type, state: dict[str, Any]) -> DomainEventProtocol[UUID]:
+    """The event of a state, upcast first if it was written by an earlier class version
+    (the library's upcasting)."""
+    class_version = getattr(cls, "class_version", 1)
+    from_version = state.pop("class_version", 1)
+    while from_version < class_version:
+        getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
+        from_version += 1
+    domain_event = object.__new__(cls)
+    object.__setattr__(domain_event, "__dict__", state)
+    return cast(DomainEventProtocol[UUID], domain_event)
 
 
 def _loose(hint: Any) -> bool:

@@ -91,13 +91,21 @@ class SQLiteRosterRecorder(SQLiteApplicationRecorder):
         stored_events: Sequence[StoredEvent],
         *,
         unique_keys: Sequence[UniqueKey] = (),
+        released_keys: Sequence[UniqueKey] = (),
         **kwargs: Any,
     ) -> Sequence[int] | None:
         # The library's connections have SQLite's defaults: a 2 MiB page cache, and a
         # checkpoint whenever the log passes 4 MiB, which copies each page a bulk write
-        # dirtied back to the file at almost every commit. The read model's settings.
+        # dirtied back to the file at almost every commit. The read model's settings,
+        # deleted rows overwritten with zeros included (an erased email's unique key).
         c.execute(f"PRAGMA cache_size={CACHE_KIB}")
         c.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
+        c.execute("PRAGMA secure_delete=ON")
+        if released_keys:
+            c.executemany(
+                "DELETE FROM unique_keys WHERE kind = ? AND key = ? AND owner_id = ?",
+                _rows(released_keys),
+            )
         if unique_keys:
             c.executemany(
                 "INSERT INTO unique_keys (kind, key, owner_id) VALUES (?, ?, ?)",
@@ -211,8 +219,18 @@ class PostgresRosterRecorder(PostgresApplicationRecorder):
         stored_events: Sequence[StoredEvent],
         *,
         unique_keys: Sequence[UniqueKey] = (),
+        released_keys: Sequence[UniqueKey] = (),
         **kwargs: Any,
     ) -> None:
+        if released_keys:
+            kinds, keys, owners = zip(*_rows(released_keys), strict=True)
+            curs.execute(
+                SQL(
+                    "DELETE FROM {} WHERE (kind, key, owner_id) IN"
+                    " (SELECT * FROM unnest(%s::text[], %s::text[], %s::text[]))"
+                ).format(self.keys_table),
+                (list(kinds), list(keys), list(owners)),
+            )
         if unique_keys:
             # No statement of the write may fail on the server: after an error inside
             # psycopg's pipeline, the statements it had prepared for the connection are

@@ -19,6 +19,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.ids import time_ordered_id
+from domain.personal import actors
 
 #: User ids per TargetsChosen event: 10,000 ids are about 400 KB of JSON.
 TARGET_CHUNK = 10_000
@@ -43,6 +44,8 @@ class BulkAction(Aggregate):
     create_id = staticmethod(time_ordered_id)
 
     class Started(Aggregate.Created):
+        __personal__ = (actors("actor"),)
+
         action: str
         actor: str
         reason: str | None

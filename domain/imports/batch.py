@@ -46,7 +46,12 @@ from domain.imports.review import (
     RowResult,
     RowStatus,
 )
+from domain.personal import ERASED_KEYS, ERASED_ROW, ByRow, Rows, actors
 from domain.statuses import UserStatus
+
+#: What sealing the rows' personal data takes (domain/personal.py): a row's values and
+#: keys, and its errors' messages (which quote the values).
+_ROW_PARTS = (("values", ERASED_ROW), ("keys", ERASED_KEYS), ("errors", []))
 
 __all__ = ["AccessMode", "ImportBatch", "ImportStatus", "RowAccess"]
 
@@ -68,12 +73,20 @@ class ImportBatch(Aggregate):
     revert_action_id: UUID | None = None
 
     class Started(Aggregate.Created):
+        __personal__ = (actors("created_by"),)
+
         filename: str
         created_by: str
         #: The data rows the file was found to have when it was uploaded, if known.
         rows: int | None = None
 
     class RowsRead(Aggregate.Event):
+        __personal__ = (
+            Rows("rows", "first_row", ERASED_ROW),
+            Rows("results", "first_row", [], part="errors"),
+            Rows("keys", "first_row", ERASED_KEYS),
+        )
+
         """Rows `first_row`.. as read, with their results once every row was reviewed, and
         each row's [email key, username key] by which the review table finds clashes."""
 
@@ -114,6 +127,11 @@ class ImportBatch(Aggregate):
         """Base of the reviewer's edits: the results of every row whose result changed,
         by row number, and the counts after the edit."""
 
+        __personal__ = (
+            *(ByRow("changes", erased, part=part) for part, erased in _ROW_PARTS),
+            actors("actor"),
+        )
+
         changes: dict[str, ResultData]
         actor: str
 
@@ -134,6 +152,12 @@ class ImportBatch(Aggregate):
         the new rows, numbered on from `first_added`, each with its values, keys,
         status and errors."""
 
+        __personal__ = (
+            *(ByRow("changes", erased, part=part) for part, erased in _ROW_PARTS),
+            *(Rows("added", "first_added", erased, part=part) for part, erased in _ROW_PARTS),
+            actors("actor"),
+        )
+
         filename: str
         first_added: int
         added: list[ResultData]
@@ -146,11 +170,15 @@ class ImportBatch(Aggregate):
         """What the commit does with EXISTING rows: `row_numbers`, or every row EXISTING
         at this point when None. The review table keeps each row's action."""
 
+        __personal__ = (actors("actor"),)
+
         action: str
         row_numbers: list[int] | None
         actor: str
 
     class AccessChosen(Aggregate.Event):
+        __personal__ = (actors("actor"),)
+
         mode: str
         group_ids: list[UUID]
         mirror_user_id: UUID | None
@@ -169,6 +197,8 @@ class ImportBatch(Aggregate):
     class CommitStarted(Aggregate.Event):
         """For MIRROR_USER, the mirrored user's groups and direct permissions as they were
         when the commit started: every row gets these, however long the commit runs."""
+
+        __personal__ = (actors("actor"),)
 
         excluded_invalid: bool
         actor: str
@@ -194,6 +224,8 @@ class ImportBatch(Aggregate):
         in the same write), `skipped` the EXISTING rows left alone; rows in the range
         that are in none were excluded."""
 
+        __personal__ = (ByRow("failed", []),)
+
         first_row: int
         last_row: int
         created: dict[str, UUID]
@@ -218,6 +250,8 @@ class ImportBatch(Aggregate):
     class Cancelled(Aggregate.Event):
         """Users already registered stay; rows the commit had not reached never will be."""
 
+        __personal__ = (actors("actor"),)
+
         previous_status: str
         actor: str
         reason: str | None = None
@@ -229,6 +263,8 @@ class ImportBatch(Aggregate):
     class RevertStarted(Aggregate.Event):
         """The batch's users who have not accepted are being deactivated by the bulk
         action `action_id` (see domain.bulk); the batch is REVERTING until it ends."""
+
+        __personal__ = (actors("actor"),)
 
         action_id: UUID
         actor: str
@@ -245,6 +281,8 @@ class ImportBatch(Aggregate):
     class Snapshot(LibrarySnapshot):
         """The batch's small state in JSON values, so that loading a batch of a million
         rows never replays its row events (the application snapshots every few events)."""
+
+        __personal__ = (actors("state.created_by", "state.committed_by"),)
 
         @classmethod
         def take(cls, aggregate: Any) -> Any:
@@ -650,3 +688,8 @@ def _unknown_row(number: int, field: str) -> InvalidInputError:
         field=field,
         code="UNKNOWN_ROW",
     )
+
+
+# The person a row's personal data is about: the user the row registers.
+for _event_class in (ImportBatch.RowsRead, ImportBatch.RowsChanged, ImportBatch.RowsRegistered):
+    _event_class.__row_subject__ = staticmethod(ImportBatch.user_id_for)  # type: ignore[attr-defined]

@@ -1,0 +1,160 @@
+"""Sealing and opening the personal fields an event class declares (domain/personal.py).
+
+`Sealing.seal` replaces each personal value of an event's state by its sealed form
+under its person's key, making the keys it needs; `Sealing.open` puts the values back
+for the events of a read, with one look-up of their keys, and the erased value where
+a key is gone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, MutableMapping, MutableSequence, Sequence
+from copy import deepcopy
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import msgspec
+
+from domain.personal import About, Actor, ByRow, Declaration, Rows, pseudonym
+from store.keyring import is_sealed, open_sealed, seal, sealed_key_id
+
+if TYPE_CHECKING:
+    from store.keyring import Keyring
+
+#: Where a personal value sits: its container and its key or index there.
+Slot = tuple[Any, Any]
+_encode = msgspec.json.encode
+_decode = msgspec.json.decode
+
+
+def declarations(cls: type) -> tuple[Declaration, ...]:
+    return tuple(getattr(cls, "__personal__", ()))
+
+
+def row_fields(cls: type) -> set[str]:
+    """The fields whose items are each sealed: read as plain JSON, then opened."""
+    return {d.field for d in declarations(cls) if isinstance(d, Rows | ByRow)}
+
+
+class Sealing:
+    def __init__(self, keyring: Keyring) -> None:
+        self.keyring = keyring
+
+    def seal(self, cls: type, state: dict[str, Any], originator_id: UUID) -> dict[str, Any]:
+        """The state with its personal values sealed (a copy where anything changed)."""
+        declared = declarations(cls)
+        if not declared:
+            return state
+        state = _copied(declared, state)
+        people: list[tuple[Slot, UUID]] = []
+        acting: list[tuple[Slot, str]] = []
+        for declaration, slot, subject in _slots(cls, declared, state, originator_id):
+            value = slot[0][slot[1]]
+            if value is None or is_sealed(value) or value == []:
+                continue
+            if isinstance(declaration, Actor):
+                acting.append((slot, value))
+            else:
+                people.append((slot, subject))
+        keys = self.keyring.keys({subject for _, subject in people}, create=True)
+        for (container, index), subject in people:
+            container[index] = seal(subject, keys[subject], _encode(container[index]))
+        actor_keys = self.keyring.actor_keys(subject for _, subject in acting)
+        for (container, index), subject in acting:
+            key_id, key = actor_keys[subject]
+            container[index] = seal(key_id, key, _encode(subject))
+        return state
+
+    def open(self, events: Sequence[tuple[type, dict[str, Any], UUID]]) -> None:
+        """Opens the sealed values of these events' states in place."""
+        found: list[tuple[Declaration, Slot, UUID]] = []
+        for cls, state, originator_id in events:
+            for declaration, slot, _ in _slots(cls, declarations(cls), state, originator_id):
+                value = slot[0][slot[1]]
+                if is_sealed(value):
+                    found.append((declaration, slot, sealed_key_id(value)))
+        if not found:
+            return
+        keys = self.keyring.keys({key_id for _, _, key_id in found})
+        for declaration, (container, index), key_id in found:
+            key = keys.get(key_id)
+            value = None
+            if key is not None:
+                try:
+                    value = _decode(open_sealed(container[index], key))
+                except ValueError:
+                    key = None  # a key made anew after an erasure: the old data stays erased
+            if key is None:
+                value = (
+                    pseudonym(key_id)
+                    if isinstance(declaration, Actor)
+                    else deepcopy(declaration.erased)
+                )
+            container[index] = value
+
+
+def _copied(declared: Sequence[Declaration], state: dict[str, Any]) -> dict[str, Any]:
+    """The state with fresh containers wherever a personal value sits: the event in
+    memory keeps its values in the clear."""
+    state = dict(state)
+    for declaration in declared:
+        if isinstance(declaration, About | Actor):
+            for name in declaration.fields:
+                parent = name.split(".")[0]
+                if parent != name and isinstance(state.get(parent), dict):
+                    state[parent] = dict(state[parent])
+            continue
+        items = state.get(declaration.field)
+        part = declaration.part is not None
+        if isinstance(items, list):
+            state[declaration.field] = [
+                dict(i) if part and isinstance(i, dict) else i for i in items
+            ]
+        elif isinstance(items, dict):
+            state[declaration.field] = {
+                n: dict(i) if part and isinstance(i, dict) else i for n, i in items.items()
+            }
+    return state
+
+
+def _slots(
+    cls: type, declared: Sequence[Declaration], state: dict[str, Any], originator_id: UUID
+) -> Iterator[tuple[Declaration, Slot, UUID]]:
+    """Each personal value's declaration, slot, and the person it is about (for actors,
+    the originator: their key is found by the value)."""
+    for declaration in declared:
+        if isinstance(declaration, About | Actor):
+            for name in declaration.fields:
+                container, index = _path(state, name)
+                if container is not None:
+                    yield declaration, (container, index), originator_id
+            continue
+        items = state.get(declaration.field)
+        if not items:
+            continue
+        subject: Callable[[UUID, int], UUID] = cls.__row_subject__  # type: ignore[attr-defined]
+        pairs: Iterator[tuple[int, Any, Any]]
+        if isinstance(declaration, Rows):
+            start = int(state[declaration.start])
+            assert isinstance(items, MutableSequence)
+            pairs = ((start + i, items, i) for i in range(len(items)))
+        else:
+            assert isinstance(items, MutableMapping)
+            pairs = ((int(number), items, number) for number in items)
+        for row_number, container, index in pairs:
+            if declaration.part is not None:
+                container, index = container[index], declaration.part
+                if not isinstance(container, dict) or index not in container:
+                    continue
+            yield declaration, (container, index), subject(originator_id, row_number)
+
+
+def _path(state: dict[str, Any], name: str) -> tuple[Any, str]:
+    """The container and key of a dotted field name; (None, name) when absent."""
+    container: Any = state
+    *parents, last = name.split(".")
+    for parent in parents:
+        container = container.get(parent) if isinstance(container, dict) else None
+    if not isinstance(container, dict) or last not in container:
+        return None, last
+    return container, last

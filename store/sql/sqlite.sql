@@ -1,0 +1,9 @@
+-- The keys of personal data (store/keyring.py): one per person (a user, or a row of a
+-- file: the user it registers), one per token subject who acted. Kept apart from the
+-- events they decrypt, never dropped by a rebuild; erasing a person deletes their key.
+CREATE TABLE IF NOT EXISTS personal_keys (
+    id BLOB PRIMARY KEY,
+    key BLOB NOT NULL,
+    -- SHA-256 of the token subject, for an actor's key.
+    actor BLOB UNIQUE
+)
