@@ -40,6 +40,12 @@ class UserStatus(Enum):
         description="Legacy: historical reference only. Never assigned to a new registration "
         "or by any transition.",
     )
+    ERASED = strawberry.enum_value(
+        "ERASED",
+        description="Erased at the person's request (eraseUser): their name, email and "
+        "username are gone for good, their status history remains. Only eraseUser leads "
+        "here, and nothing leads out.",
+    )
 
 
 @strawberry.enum
@@ -53,6 +59,9 @@ class StatusChangeSource(Enum):
     IMPORT_REVERT = strawberry.enum_value(
         "IMPORT_REVERT",
         description="Deactivated because the import that created the user was reverted.",
+    )
+    ERASURE = strawberry.enum_value(
+        "ERASURE", description="The person was erased at their request (eraseUser)."
     )
 
 

@@ -154,5 +154,6 @@ def test_status_definitions_mark_blocked_and_disabled_as_legacy(server: Threaded
         "DEACTIVATED": (False, True),
         "BLOCKED": (True, False),
         "DISABLED": (True, False),
+        "ERASED": (False, False),
     }
     assert all(row["meaning"] for row in rows["statusDefinitions"])
