@@ -40,12 +40,12 @@ class ActorColumns:
         all there to rewrite); no pass of it runs while the rows are rewritten, so none
         can write the subject back from events it opened with the key."""
         self.read_model.catch_up()
-        with self.read_model.holding() as cursor:
+        # A read of events between `destroy` and the commit may cache the key again: it is
+        # forgotten once more before this process's read model opens any event.
+        with self.read_model.holding(then=lambda: self.keyring.forget([key_id])) as cursor:
             for table, column in ACTOR_COLUMNS:
                 cursor.execute(
                     f"UPDATE {table} SET {column} = %s WHERE {column} = %s",
                     (pseudonym, subject),
                 )
             self.keyring.destroy([key_id], cursor)
-        # A read between `destroy` and the commit may have cached the key again here.
-        self.keyring.forget([key_id])
