@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from domain.actor_erasure import ActorErasures
 from domain.application import Roster
 from domain.bulk.commands import BulkCommands
 from domain.bulk.process import BulkRunner
@@ -19,6 +20,7 @@ from jobs.invitation_mail import MailTemplates
 from jobs.outboxes import FileOutbox, Outbox, SmtpOutbox
 from jobs.uploads import Uploads
 from jobs.worker import ImportWorker
+from projections.actor_columns import ActorColumns
 from projections.bulk import BulkActionView
 from projections.database import (
     PostgresDatabase,
@@ -61,6 +63,7 @@ class Services:
     delivery: DeliveryWorker
     bulk: BulkCommands
     bulk_worker: BulkWorker
+    actors: ActorErasures
 
     def watcher(self) -> Watcher:
         store = self.settings.store
@@ -163,4 +166,5 @@ def build_services(settings: Settings, tokens: TokenVerifier | None = None) -> S
         ),
         bulk=BulkCommands(roster, UserSelectionTable(database, read_model)),
         bulk_worker=bulk_worker,
+        actors=ActorErasures(roster, ActorColumns(database, keyring, read_model)),
     )
