@@ -355,10 +355,18 @@ def test_a_rebuild_writes_the_same_rows(
     imported: dict[str, Any],
     store: dict[str, str],
 ) -> None:
+    """Erased users (one of them with an invitation the mail server refused, quoting their
+    address), an imported one, and the email registered again."""
+    roster_app = server.app.state.services.roster
+    user = roster_app.get_aggregate(User, UUID(person["id"]), "user")
+    refusal = f"550 {person['email']}: no such user"
+    roster_app.record_invitation_undeliverable(user.id, user.invitation.id, refusal)
     erased(admin, person["id"])
     erased(admin, imported["user_id"])
     admin.register("Zelda", "Quist", person["email"])
     live = read_model_rows(server)
+    (row,) = [user for user in live["users"] if user["id"] == person["id"]]
+    assert row["invitation_delivery_error"] == ""
 
     result = roster("projections", "rebuild", env=store)
 
