@@ -33,6 +33,7 @@ ERASE_WITHOUT_REASON = "mutation($id: ID!) { eraseUser(userId: $id) { __typename
 HISTORY = """
 query($id: ID!) { userStatusHistory(userId: $id) { from to actor source reason version } }"""
 SEARCH = "query($search: String!) { users(search: $search) { totalCount edges { node { id } } } }"
+ERASED_USERS = "{ users(status: [ERASED], first: 500) { edges { node { id } } } }"
 BY_EMAIL = "query($email: String!) { userByEmail(email: $email) { id } }"
 ROWS = """
 query($id: ID!) { importBatch(id: $id) { rows(first: 100) { edges { node {
@@ -177,6 +178,15 @@ def test_no_search_finds_an_old_value(
     erased(admin, person["id"])
 
     assert person["id"] not in found(server, search)
+
+
+def test_the_erased_status_lists_them(
+    server: ThreadedServer, admin: Administrator, person: dict[str, Any]
+) -> None:
+    erased(admin, person["id"])
+
+    users = server.api.data(ERASED_USERS, as_=token(VIEWER))["users"]
+    assert person["id"] in [edge["node"]["id"] for edge in users["edges"]]
 
 
 def test_user_by_email_finds_nobody(
