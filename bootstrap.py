@@ -9,6 +9,7 @@ from domain.actor_erasure import ActorErasures
 from domain.application import Roster
 from domain.bulk.commands import BulkCommands
 from domain.bulk.process import BulkRunner
+from domain.erasure import Erasures
 from domain.imports.commands import ImportCommands
 from domain.imports.process import Importer, Limits
 from domain.invitations import InvitationTokens
@@ -29,6 +30,8 @@ from projections.database import (
     schema_statements,
 )
 from projections.deliveries import DeliveryView
+from projections.erasure import ErasedKeysView
+from projections.erasure_queries import ImportRowsAboutPeople
 from projections.follower import Follower
 from projections.groups import GroupView
 from projections.history import StatusHistoryView
@@ -64,6 +67,7 @@ class Services:
     bulk: BulkCommands
     bulk_worker: BulkWorker
     actors: ActorErasures
+    erasures: Erasures
 
     def watcher(self) -> Watcher:
         store = self.settings.store
@@ -110,6 +114,7 @@ def build_services(settings: Settings, tokens: TokenVerifier | None = None) -> S
             StatusHistoryView(),
             ImportView(),
             BulkActionView(),
+            ErasedKeysView(keyring),
         ],
     )
     progress = Progress()
@@ -167,4 +172,5 @@ def build_services(settings: Settings, tokens: TokenVerifier | None = None) -> S
         bulk=BulkCommands(roster, UserSelectionTable(database, read_model)),
         bulk_worker=bulk_worker,
         actors=ActorErasures(roster, ActorColumns(database, keyring, read_model)),
+        erasures=Erasures(roster, ImportRowsAboutPeople(database, read_model)),
     )

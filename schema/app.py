@@ -22,6 +22,7 @@ from schema.mutations.create_group import CreateGroup
 from schema.mutations.create_user import CreateUser
 from schema.mutations.deactivate_user import DeactivateUser
 from schema.mutations.erase_actor import EraseActor
+from schema.mutations.erase_user import EraseUser
 from schema.mutations.exclude_import_rows import ExcludeImportRows
 from schema.mutations.include_import_rows import IncludeImportRows
 from schema.mutations.reactivate_user import ReactivateUser
@@ -66,6 +67,7 @@ Mutation = merge_types(
         AcceptInvitation,
         DeactivateUser,
         ReactivateUser,
+        EraseUser,
         SetUserAccess,
         CreateGroup,
         SetGroupPermissions,
