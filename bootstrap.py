@@ -44,6 +44,7 @@ from projections.users import UserListView
 from projections.watcher import Watcher
 from settings import Settings
 from store.keyring import Keyring
+from store.ledger import ErasureLedger
 from store.sealing import Sealing
 from tokens import TokenVerifier
 
@@ -100,7 +101,7 @@ def build_services(settings: Settings, tokens: TokenVerifier | None = None) -> S
             *schema_statements(database.dialect, "store"),
         ]
     )
-    keyring = Keyring(database)
+    keyring = Keyring(database, ErasureLedger(Path(settings.erasure_ledger)))
     # Personal fields are sealed under their person's key from the first event written.
     roster.mapper.sealing = Sealing(keyring)  # type: ignore[attr-defined]
     read_model = Follower(
