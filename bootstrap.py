@@ -8,6 +8,7 @@ from pathlib import Path
 from domain.application import Roster
 from domain.bulk.commands import BulkCommands
 from domain.bulk.process import BulkRunner
+from domain.erasure import Erasures
 from domain.imports.commands import ImportCommands
 from domain.imports.process import Importer, Limits
 from domain.invitations import InvitationTokens
@@ -27,6 +28,8 @@ from projections.database import (
     schema_statements,
 )
 from projections.deliveries import DeliveryView
+from projections.erasure import ErasedKeysView
+from projections.erasure_queries import ImportRowsAboutPeople
 from projections.follower import Follower
 from projections.groups import GroupView
 from projections.history import StatusHistoryView
@@ -61,6 +64,7 @@ class Services:
     delivery: DeliveryWorker
     bulk: BulkCommands
     bulk_worker: BulkWorker
+    erasures: Erasures
 
     def watcher(self) -> Watcher:
         store = self.settings.store
@@ -107,6 +111,7 @@ def build_services(settings: Settings, tokens: TokenVerifier | None = None) -> S
             StatusHistoryView(),
             ImportView(),
             BulkActionView(),
+            ErasedKeysView(keyring),
         ],
     )
     progress = Progress()
@@ -163,4 +168,5 @@ def build_services(settings: Settings, tokens: TokenVerifier | None = None) -> S
         ),
         bulk=BulkCommands(roster, UserSelectionTable(database, read_model)),
         bulk_worker=bulk_worker,
+        erasures=Erasures(roster, ImportRowsAboutPeople(database, read_model)),
     )
