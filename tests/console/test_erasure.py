@@ -84,6 +84,9 @@ def test_an_administrator_erases_a_user_after_a_reason_and_their_email(
     expect(fact(latest, "Who")).to_have_text("boss@acme.com")
     expect(fact(latest, "Source")).to_have_text("Erasure")
     expect(fact(latest, "Reason")).to_have_text("Asked to be forgotten")
+    # The reason of the deactivation may have been about her: it is gone with her key.
+    expect(entries.nth(1).locator(".timeline-change")).to_contain_text("to Deactivated")
+    expect(fact(entries.nth(1), "Reason")).to_have_count(0)
     expect(entries.nth(2).locator(".timeline-change")).to_contain_text("Registered as Pending")
     assert_accessible(page, "an erased user's page")
 
