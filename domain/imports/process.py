@@ -36,6 +36,13 @@ from domain.imports.table import ReviewTable, StoredRow
 from domain.statuses import StatusChangeSource
 from domain.uniqueness import KeyKind, KeyOwners
 
+ERASED_ROW = RowError(
+    None,
+    "ERASED",
+    "The person in this row was erased (eraseUser) after the review: their values are gone, "
+    "and nobody is registered from the row.",
+)
+
 #: Rows per RowsRead event at most, and the encoded size a chunk stays under.
 CHUNK_ROWS = 2_000
 CHUNK_BYTES = 768 * 1024
@@ -209,7 +216,10 @@ class Importer:
         self, batch: ImportBatch, rows: Sequence[StoredRow]
     ) -> tuple[dict[int, UUID], dict[int, list[RowError]], list[Recording[UUID]]]:
         """The rows' users registered, the rows refused with their errors, and the
-        events of the write."""
+        events of the write. A row whose person was erased since the review (its values
+        read back empty) registers nobody."""
+        erased = [row for row in rows if not row.values.email]
+        rows = [row for row in rows if row.values.email]
         ids = {row.number: ImportBatch.user_id_for(batch.id, row.number) for row in rows}
         registrations = self.roster.register_users(
             [
@@ -231,7 +241,7 @@ class Importer:
             import_batch_id=batch.id,
         )
         created: dict[int, UUID] = {}
-        failed: dict[int, list[RowError]] = {}
+        failed: dict[int, list[RowError]] = {row.number: [ERASED_ROW] for row in erased}
         refused: list[tuple[StoredRow, DomainError]] = []
         for row, outcome in zip(rows, registrations.outcomes, strict=True):
             if isinstance(outcome, DomainError):

@@ -136,6 +136,29 @@ def test_the_user_list_shows_an_erased_user_and_filters_by_erased(
     assert_accessible(page, "the user list with an erased user")
 
 
+def test_the_audit_feed_names_an_erased_user_as_erased_with_their_whole_timeline(
+    console: Visit, server: ThreadedServer
+) -> None:
+    admin = admin_of(server)
+    user = admin.register("Ana", "Silva", "ana.silva@acme.com", username="asilva")
+    admin.deactivate(user["id"], reason="Left the company")
+    erased = server.api.data(ERASE, {"id": user["id"], "reason": "Request 7"}, as_=admin.token)
+    assert erased["eraseUser"]["status"] == "ERASED", erased
+
+    page = console.sign_in(AUDITOR, path="/audit")
+    rows = page.get_by_role("table", name="Status changes, oldest first").locator("tbody tr")
+
+    expect(rows).to_have_count(3)
+    for row in rows.all():
+        expect(row.get_by_role("link", name="Erased user")).to_have_attribute(
+            "href", f"/users/{user['id']}"
+        )
+    expect(rows.nth(1).locator("td.reason")).to_have_text("—")  # it was about her
+    expect(rows.nth(2).locator("td.reason")).to_have_text("Request 7")
+    expect(rows.nth(2)).to_contain_text("Erasure")
+    expect(page.locator("main")).not_to_contain_text("Silva")
+
+
 def test_a_wrong_email_or_no_reason_keeps_erase_disabled(
     console: Visit, server: ThreadedServer
 ) -> None:

@@ -549,7 +549,10 @@ function ResendDialog(props: { user: User; onCancel: () => void; onDone: () => v
 type EraseProps = { user: User; onCancel: () => void; onDone: () => void; onProblem: () => void };
 
 /** Erase a person for good, after a required reason and their email typed again. */
-function EraseDialog({ user, onCancel, onDone, onProblem }: EraseProps) {
+function EraseDialog({ user: shown, onCancel, onDone, onProblem }: EraseProps) {
+  // The person as the dialog opened on them: a refusal refreshes the page (another
+  // administrator may have erased them meanwhile), and the dialog keeps its words.
+  const [user] = useState(shown);
   const [reason, setReason] = useState("");
   const [typed, setTyped] = useState("");
   const [problem, setProblem] = useState<ProblemShape | null>(null);

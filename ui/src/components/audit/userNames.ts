@@ -1,9 +1,12 @@
 // Users' names for the audit feed, which gives ids only: one request per page of changes
 // for the ids not yet known, `user(id)` under an alias per id (at most 25 a request: the
 // API allows 30 aliases). The document depends on how many ids there are, so it is built
-// here rather than kept in a .graphql file; it selects only `id` and `name`.
+// here rather than kept in a .graphql file; it selects only `id`, `name` and `status` (an
+// erased person's name is empty: the feed names them as erased).
 import type { Client } from "@urql/core";
 import { signal } from "@preact/signals";
+import type { UserStatus } from "../../caller";
+import { shownName } from "../users/erased";
 
 const PER_REQUEST = 25;
 
@@ -18,7 +21,7 @@ export function forgetUserNames(): void {
 
 export function namesDocument(count: number): string {
   const variables = Array.from({ length: count }, (_, i) => `$u${i}: ID!`).join(", ");
-  const fields = Array.from({ length: count }, (_, i) => `u${i}: user(id: $u${i}) { id name }`).join(" ");
+  const fields = Array.from({ length: count }, (_, i) => `u${i}: user(id: $u${i}) { id name status }`).join(" ");
   return `query AuditUserNames(${variables}) { ${fields} }`;
 }
 
@@ -30,13 +33,18 @@ export function loadUserNames(client: Client, ids: Iterable<string>): void {
     chunk.forEach((id) => asked.add(id));
     const variables = Object.fromEntries(chunk.map((id, i) => [`u${i}`, id]));
     void client
-      .query<Record<string, { id: string; name: string } | null>>(namesDocument(chunk.length), variables, {
-        requestPolicy: "network-only",
-      })
+      .query<Record<string, { id: string; name: string; status: UserStatus } | null>>(
+        namesDocument(chunk.length),
+        variables,
+        { requestPolicy: "network-only" },
+      )
       .toPromise()
       .then((result) => {
         const next = new Map(userNames.value);
-        chunk.forEach((id, i) => next.set(id, result.data?.[`u${i}`]?.name ?? null));
+        chunk.forEach((id, i) => {
+          const user = result.data?.[`u${i}`];
+          next.set(id, user ? shownName(user) : null);
+        });
         userNames.value = next;
       });
   }
