@@ -370,6 +370,27 @@ def test_an_invalid_row_holding_an_erased_user_s_email_is_blank(
     assert row == row | BLANK | {"erased": True, "status": "INVALID"}
 
 
+def test_a_row_in_review_about_an_erased_person_registers_nobody_at_the_commit(
+    admin: Administrator, imported: dict[str, Any], unique: str
+) -> None:
+    """Reviewed VALID, then the person registered by hand and erased: the row was theirs."""
+    importer = imported["importer"]
+    email = f"ruth.{unique}@acme.com"
+    batch = importer.started(csv_file(f"Ruth,Amaral{unique},{email},"))
+    assert rows_of(importer, batch["id"])[1]["status"] == "VALID"
+    erased(admin, admin.register("Ruth", f"Amaral{unique}", email)["id"])
+
+    done = importer.committed(batch["id"])
+
+    (row,) = rows_of(importer, batch["id"]).values()
+    assert (row["status"], row["userId"], row["erased"]) == ("FAILED", None, True)
+    assert (done["status"], done["progress"]["created"], done["progress"]["failed"]) == (
+        "COMPLETED",
+        0,
+        1,
+    )
+
+
 # ---------------------------------------------------------------------------- rebuild
 
 
