@@ -27,6 +27,7 @@ from projections.database import (
     schema_statements,
 )
 from projections.deliveries import DeliveryView
+from projections.erased_copies import ErasedCopiesView
 from projections.follower import Follower
 from projections.groups import GroupView
 from projections.history import StatusHistoryView
@@ -96,6 +97,7 @@ def build_services(settings: Settings, tokens: TokenVerifier | None = None) -> S
     keyring = Keyring(database)
     # Personal fields are sealed under their person's key from the first event written.
     roster.mapper.sealing = Sealing(keyring)  # type: ignore[attr-defined]
+    erased_copies = ErasedCopiesView(database)
     read_model = Follower(
         READ_MODEL,
         roster,
@@ -107,8 +109,10 @@ def build_services(settings: Settings, tokens: TokenVerifier | None = None) -> S
             StatusHistoryView(),
             ImportView(),
             BulkActionView(),
+            erased_copies,  # after ImportView: the batches' statuses are current
         ],
     )
+    read_model.on_advance(erased_copies.advanced)
     progress = Progress()
     read_model.on_advance(progress.advance)
     table = ImportRowsTable(database, read_model)
