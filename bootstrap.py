@@ -8,6 +8,7 @@ from pathlib import Path
 from domain.application import Roster
 from domain.bulk.commands import BulkCommands
 from domain.bulk.process import BulkRunner
+from domain.erasure import Erasures
 from domain.imports.commands import ImportCommands
 from domain.imports.process import Importer, Limits
 from domain.invitations import InvitationTokens
@@ -28,6 +29,8 @@ from projections.database import (
 )
 from projections.deliveries import DeliveryView
 from projections.erased_copies import ErasedCopiesView
+from projections.erasure import ErasedKeysView
+from projections.erasure_queries import ImportRowsAboutPeople
 from projections.follower import Follower
 from projections.groups import GroupView
 from projections.history import StatusHistoryView
@@ -62,6 +65,7 @@ class Services:
     delivery: DeliveryWorker
     bulk: BulkCommands
     bulk_worker: BulkWorker
+    erasures: Erasures
 
     def watcher(self) -> Watcher:
         store = self.settings.store
@@ -109,6 +113,7 @@ def build_services(settings: Settings, tokens: TokenVerifier | None = None) -> S
             StatusHistoryView(),
             ImportView(),
             BulkActionView(),
+            ErasedKeysView(keyring),
             erased_copies,  # after ImportView: the batches' statuses are current
         ],
     )
@@ -167,4 +172,5 @@ def build_services(settings: Settings, tokens: TokenVerifier | None = None) -> S
         ),
         bulk=BulkCommands(roster, UserSelectionTable(database, read_model)),
         bulk_worker=bulk_worker,
+        erasures=Erasures(roster, ImportRowsAboutPeople(database, read_model)),
     )

@@ -43,7 +43,7 @@ class ReadDatabase(Protocol):
 
 #: Raise it whenever a table of sql/*.sql changes: at start-up, tables of another
 #: version are dropped and made anew, and the read models are rebuilt from the events.
-READ_MODEL_VERSION = 10
+READ_MODEL_VERSION = 11
 _TABLE = re.compile(r"CREATE (?:VIRTUAL )?TABLE IF NOT EXISTS (\w+)")
 
 

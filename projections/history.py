@@ -22,6 +22,14 @@ class StatusHistoryView:
             " actor, source, reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [row for row in rows if row is not None],
         )
+        erased = [(str(e.originator_id), at) for e, at in events if isinstance(e, User.Erased)]
+        if erased:
+            # The reasons before an erasure were sealed under the person's key: a rebuild
+            # reads them as none. The erasure's own reason stays, as the audit trail's.
+            cursor.executemany(
+                "UPDATE status_changes SET reason = NULL WHERE user_id = %s AND position < %s",
+                erased,
+            )
 
 
 def _change(event: Any, position: int) -> tuple[Any, ...] | None:

@@ -41,6 +41,8 @@ class ImportRowRow:
     existing_user_id: str | None = None
     existing_user_status: str | None = None
     action: str | None = None
+    #: The person the row is about was erased: its values are blank for good.
+    erased: bool = False
 
 
 def batch(cursor: Cursor, batch_id: str) -> BatchRow | None:
@@ -142,4 +144,5 @@ def _row(row: dict[str, Any]) -> ImportRowRow:
         existing_user_id=row["existing_user_id"],
         existing_user_status=row["existing_user_status"],
         action=row["action"],
+        erased=bool(row["erased"]),
     )

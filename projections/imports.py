@@ -8,8 +8,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from domain.imports.batch import ImportBatch
+from domain.users import User
 from projections.database import Cursor, marks
 from projections.encoding import from_json, iso, to_json
+from projections.erasure import erase_rows
 
 COUNTS = ("valid", "invalid", "excluded", "existing")
 #: Rows of a batch changed by one statement at most.
@@ -25,6 +27,8 @@ class ImportView:
         for event, position in events:
             if isinstance(event, ImportBatch.Event):
                 self._apply(cursor, event, position)
+            elif isinstance(event, User.Erased):
+                erase_rows(cursor, event)
 
     def _apply(self, cursor: Cursor, event: Any, position: int) -> None:
         batch_id = str(event.originator_id)

@@ -9,11 +9,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from domain.personal import ERASED_TEXT
 from domain.users import User
 from domain.values import email_key, username_key
 from projections.database import Cursor, Dialect, insert_rows, marks
 from projections.encoding import fold, from_json, iso, to_json
-from projections.user_words import add_words
+from projections.user_words import add_words, word_starts
 
 STATUS_EVENTS = User.StatusChanged
 #: The columns of `users` that a registration fills, in `_user_row`'s order.
@@ -53,6 +54,31 @@ def name_sort(first_name: str, last_name: str) -> str:
 
 
 _fold_name = functools.lru_cache(maxsize=1 << 16)(fold)
+
+
+def personal_columns(
+    user_id: Any, first_name: str, last_name: str, email: str, username: str
+) -> tuple[str, ...]:
+    """first_name, last_name, email, username, name_sort, email_key, username_key and
+    search_text of a user. An erased person's registration reads back with a blank email
+    (no real one is): their keys are `erased_key`, as erasing them left them."""
+    erased = email == ERASED_TEXT
+    return (
+        first_name,
+        last_name,
+        email,
+        username,
+        name_sort(first_name, last_name),
+        erased_key(user_id) if erased else email_key(email),
+        erased_key(user_id) if erased else username_key(username),
+        search_text(first_name, last_name, email, username),
+    )
+
+
+def erased_key(user_id: Any) -> str:
+    """An erased user's email key and username key: theirs alone, so the UNIQUE columns
+    hold every erased user, and never a real email's or username's (those have no ':')."""
+    return f"erased:{user_id}"
 
 
 class UserListView:
@@ -172,6 +198,46 @@ class UserListView:
                 "UPDATE users SET invitation_accepted_at = %s WHERE id = %s",
                 [(iso(e.accepted_at), str(e.originator_id)) for e in accepted],
             )
+        self._erase(cursor, [str(e.originator_id) for e in events if isinstance(e, User.Erased)])
+
+    def _erase(self, cursor: Cursor, user_ids: list[str]) -> None:
+        """The users' rows as a rebuild writes them, their registrations read back erased
+        (`personal_columns` of blanks), a failed invitation's error blank too; and nothing
+        of them left in the search indexes."""
+        if not user_ids:
+            return
+        cursor.execute(
+            f"SELECT seq, search_text FROM users WHERE id IN ({marks(user_ids)})", user_ids
+        )
+        found = [(int(row["seq"]), row["search_text"]) for row in cursor.fetchall()]
+        if self.dialect == "sqlite":
+            cursor.executemany(
+                "INSERT INTO users_search (users_search, rowid, search_text)"
+                " VALUES ('delete', %s, %s)",
+                found,
+            )
+        cursor.executemany(
+            "DELETE FROM user_words WHERE prefix = %s AND seq = %s",
+            [(start, seq) for seq, text in found for start in word_starts(text)],
+        )
+        blank = ERASED_TEXT
+        rows = [
+            (user_id, personal_columns(user_id, blank, blank, blank, blank)) for user_id in user_ids
+        ]
+        cursor.executemany(
+            "UPDATE users SET first_name = %s, last_name = %s, email = %s, username = %s,"
+            " name_sort = %s, email_key = %s, username_key = %s, search_text = %s,"
+            " invitation_delivery_error = CASE WHEN invitation_delivery_error IS NULL"
+            " THEN NULL ELSE %s END WHERE id = %s",
+            [(*columns, blank, user_id) for user_id, columns in rows],
+        )
+        erased_text = search_text(blank, blank, blank, blank)
+        if self.dialect == "sqlite":
+            cursor.executemany(
+                "INSERT INTO users_search (rowid, search_text) VALUES (%s, %s)",
+                [(seq, erased_text) for seq, _ in found],
+            )
+        add_words(cursor, self.dialect, [(seq, erased_text) for seq, _ in found])
 
     def _access_changed(self, cursor: Cursor, event: Any) -> None:
         user_id = str(event.originator_id)
@@ -286,14 +352,9 @@ def _user_row(event: Any, seq: int) -> tuple[Any, ...]:
         seq,
         str(event.originator_id),
         event.originator_version,
-        event.first_name,
-        event.last_name,
-        event.email,
-        event.username,
-        name_sort(event.first_name, event.last_name),
-        email_key(event.email),
-        username_key(event.username),
-        search_text(event.first_name, event.last_name, event.email, event.username),
+        *personal_columns(
+            event.originator_id, event.first_name, event.last_name, event.email, event.username
+        ),
         iso(created_at(event)),
         str(event.status),
         iso(created_at(event)),

@@ -117,11 +117,21 @@ CREATE TABLE IF NOT EXISTS import_rows (
     existing_user_id TEXT,
     existing_user_status TEXT,
     action TEXT,
+    -- 1 once the person the row is about was erased (eraseUser): its values are blank.
+    erased INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (batch_id, row_number)
 );
 CREATE INDEX IF NOT EXISTS import_rows_by_status ON import_rows (batch_id, status, row_number);
 CREATE INDEX IF NOT EXISTS import_rows_by_email ON import_rows (batch_id, email_key);
 CREATE INDEX IF NOT EXISTS import_rows_by_username ON import_rows (batch_id, username_key);
+-- Every row about a person, in any batch (eraseUser): the row that registered them, the
+-- rows that named them as registered already, the rows that hold their email.
+CREATE INDEX IF NOT EXISTS import_rows_by_user ON import_rows (user_id)
+    WHERE user_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS import_rows_by_existing_user ON import_rows (existing_user_id)
+    WHERE existing_user_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS import_rows_by_email_key ON import_rows (email_key)
+    WHERE email_key IS NOT NULL;
 -- A batch's users (the users query's importBatchId, revertImport's users).
 CREATE INDEX IF NOT EXISTS users_by_import_batch ON users (import_batch_id, seq);
 -- Bulk actions (startBulkAction, revertImport) with their progress (projections/bulk.py).

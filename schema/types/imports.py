@@ -189,6 +189,11 @@ class ImportRow:
         description="What the commit does (EXISTING) or did (UPDATED, SKIPPED, or FAILED "
         "when the action no longer fitted) with the registered user; null for other rows.",
     )
+    erased: bool = strawberry.field(
+        default=False,
+        description="The person the row is about was erased (eraseUser): its names, email "
+        "and username are blank, its errors gone, for good. Its status and user stay.",
+    )
 
     @classmethod
     def from_row(cls, row: ImportRowRow, access: ImportAccess | None) -> ImportRow:
@@ -210,6 +215,7 @@ class ImportRow:
                 UserStatus(row.existing_user_status) if row.existing_user_status else None
             ),
             action=_action(row),
+            erased=row.erased,
         )
 
 

@@ -126,6 +126,11 @@ OPERATIONS = [
         "reactivateUser", "mutation($u: ID!) { reactivateUser(userId: $u) { __typename } }", MANAGE
     ),
     Operation(
+        "eraseUser",
+        'mutation($e: ID!) { eraseUser(userId: $e, reason: "asked") { __typename } }',
+        MANAGE,
+    ),
+    Operation(
         "setUserAccess",
         "mutation($u: ID!, $g: ID!) { setUserAccess(userId: $u, "
         'access: {groupIds: [$g], permissions: ["reports:read"]}) { __typename } }',
@@ -181,11 +186,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 @pytest.fixture(scope="module")
 def targets(server: ServerProcess) -> dict[str, str]:
-    """Ids of a real user and group, so that a refused mutation would have changed them."""
+    """Ids of real users and a group, so that a refused mutation would have changed them
+    (`e` is erased by the administrator: the others stay for the other operations)."""
     admin = Administrator(server.api)
     user = admin.register("Target", "User", "target@example.org")
+    erased = admin.register("Erased", "User", "erased@example.org")
     group = admin.create_group("Targets")
-    return {"u": user["id"], "g": group["id"], "b": str(uuid.uuid4())}
+    return {"u": user["id"], "e": erased["id"], "g": group["id"], "b": str(uuid.uuid4())}
 
 
 def call(server: ServerProcess, operation: Operation, caller: str, targets: dict[str, str]) -> Any:
