@@ -151,11 +151,15 @@ class DeliveryView:
     def _erase(cursor: Cursor, user_id: str) -> None:
         """The person's mails, sent or not, keep no address, name or error (which may
         quote the address), are never sent, and wait for the delivery worker to delete
-        their files (ERASING). Mails erased before are left as they are: applied again,
-        the erasure changes nothing. The inviter is an actor, erased on its own."""
+        their files (ERASING). A claim matters only to a mail that a lane may still be
+        handing over: that of a mail sent or failed is let go. Mails erased before are
+        left as they are: applied again, the erasure changes nothing. The inviter is an
+        actor, erased on its own."""
         cursor.execute(
             "UPDATE mail_deliveries SET status = 'ERASING', email = '', name = '',"
-            " last_error = NULL WHERE user_id = %s AND status NOT IN ('ERASING', 'ERASED')",
+            " last_error = NULL, claimed_until = CASE WHEN status IN ('SENT', 'FAILED')"
+            " THEN NULL ELSE claimed_until END"
+            " WHERE user_id = %s AND status NOT IN ('ERASING', 'ERASED')",
             (user_id,),
         )
 
