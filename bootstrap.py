@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from domain.actor_erasure import ActorErasures
 from domain.application import Roster
 from domain.bulk.commands import BulkCommands
 from domain.bulk.process import BulkRunner
@@ -20,6 +21,7 @@ from jobs.invitation_mail import MailTemplates
 from jobs.outboxes import FileOutbox, Outbox, SmtpOutbox
 from jobs.uploads import Uploads
 from jobs.worker import ImportWorker
+from projections.actor_columns import ActorColumns
 from projections.bulk import BulkActionView
 from projections.database import (
     PostgresDatabase,
@@ -43,6 +45,7 @@ from projections.users import UserListView
 from projections.watcher import Watcher
 from settings import Settings
 from store.keyring import Keyring
+from store.ledger import ErasureLedger
 from store.sealing import Sealing
 from tokens import TokenVerifier
 
@@ -65,6 +68,7 @@ class Services:
     delivery: DeliveryWorker
     bulk: BulkCommands
     bulk_worker: BulkWorker
+    actors: ActorErasures
     erasures: Erasures
 
     def watcher(self) -> Watcher:
@@ -98,7 +102,7 @@ def build_services(settings: Settings, tokens: TokenVerifier | None = None) -> S
             *schema_statements(database.dialect, "store"),
         ]
     )
-    keyring = Keyring(database)
+    keyring = Keyring(database, ErasureLedger(Path(settings.erasure_ledger)))
     # Personal fields are sealed under their person's key from the first event written.
     roster.mapper.sealing = Sealing(keyring)  # type: ignore[attr-defined]
     erased_copies = ErasedCopiesView(database)
@@ -172,5 +176,6 @@ def build_services(settings: Settings, tokens: TokenVerifier | None = None) -> S
         ),
         bulk=BulkCommands(roster, UserSelectionTable(database, read_model)),
         bulk_worker=bulk_worker,
+        actors=ActorErasures(roster, ActorColumns(database, keyring, read_model)),
         erasures=Erasures(roster, ImportRowsAboutPeople(database, read_model)),
     )

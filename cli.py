@@ -9,6 +9,7 @@ import secrets
 import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from domain.profiles import Profile
@@ -18,6 +19,10 @@ from settings import SECRET_FILE, ConfigurationError, Settings, parse_duration
 if TYPE_CHECKING:
     from bootstrap import Services
     from jobs.loop import BackgroundLoop
+
+
+#: The reason an erasure done again from the ledger gives.
+REAPPLIED = "Erased again after a backup was restored: the erasure ledger names them."
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -51,6 +56,21 @@ def _parser() -> argparse.ArgumentParser:
     actions = projections.add_subparsers(required=True, metavar="ACTION")
     rebuild = actions.add_parser("rebuild", help="rebuild every read model from the events")
     rebuild.set_defaults(run=_rebuild)
+
+    erasures = commands.add_parser("erasures", help="erasure maintenance")
+    erasure_actions = erasures.add_subparsers(required=True, metavar="ACTION")
+    reapply = erasure_actions.add_parser(
+        "reapply",
+        help="after restoring a backup: erase again everyone the erasure ledgers name",
+        description="Destroys every key the erasure ledgers name (ROSTER_ERASURE_LEDGER by "
+        "default), erases again each user among them who is not ERASED in the restored "
+        "store (their email and username are freed again), and rebuilds the read models "
+        "from the events. Safe to run again.",
+    )
+    reapply.add_argument(
+        "ledgers", metavar="LEDGER", nargs="*", help="erasure ledger files (JSON lines)"
+    )
+    reapply.set_defaults(run=_reapply_erasures)
 
     worker = commands.add_parser(
         "worker",
@@ -121,6 +141,35 @@ def _rebuild(args: argparse.Namespace) -> int:
     finally:
         services.close()
     print(f"Read models rebuilt from {position} events.")
+    return 0
+
+
+def _reapply_erasures(args: argparse.Namespace) -> int:
+    from bootstrap import build_services
+    from domain.statuses import UserStatus
+    from store.ledger import read_ledgers
+
+    settings = Settings.from_env()
+    paths = [Path(path) for path in args.ledgers] or [Path(settings.erasure_ledger)]
+    if missing := [str(path) for path in paths if not path.is_file()]:
+        print(f"roster: no erasure ledger at {', '.join(missing)}", file=sys.stderr)
+        return 2
+    key_ids = sorted(read_ledgers(paths), key=str)
+    services = build_services(settings)
+    try:
+        services.read_model.catch_up()
+        users = services.roster.users_of(key_ids)  # a user's own key id is their id
+        again = [u.id for u in users.values() if u.status is not UserStatus.ERASED]
+        for user_id in again:
+            services.erasures.erase_user(user_id, actor="system", reason=REAPPLIED)
+        services.roster.destroy_keys(key_ids)
+        position = services.read_model.rebuild()
+    finally:
+        services.close()
+    print(
+        f"{len(key_ids)} keys destroyed, {len(again)} users erased again; read models "
+        f"rebuilt from {position} events."
+    )
     return 0
 
 

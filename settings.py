@@ -157,6 +157,8 @@ class Settings:
     expiry_sweep: timedelta = timedelta(seconds=30)
     smtp_url: str | None = None
     outbox_dir: str = "data/outbox"
+    #: Where erasures append the ids of the keys they destroyed (store/ledger.py).
+    erasure_ledger: str = "data/erasures.jsonl"
     mail_from: str = "Roster <no-reply@localhost>"
     mail_rate: float = 50.0
     portal_url: str = "http://127.0.0.1:8000/accept#token="
@@ -226,6 +228,7 @@ class Settings:
             ),
             smtp_url=smtp_url,
             outbox_dir=env.get("ROSTER_OUTBOX_DIR") or "data/outbox",
+            erasure_ledger=env.get("ROSTER_ERASURE_LEDGER") or "data/erasures.jsonl",
             mail_from=env.get("ROSTER_MAIL_FROM") or "Roster <no-reply@localhost>",
             mail_rate=_rate(env, "ROSTER_MAIL_RATE", 50.0),
             portal_url=env.get("ROSTER_PORTAL_URL") or "http://127.0.0.1:8000/accept#token=",

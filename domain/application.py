@@ -417,6 +417,8 @@ class Roster(Application[UUID]):
             UniqueKey(KeyKind.EMAIL, values.email_key(user.email), user.id),
             UniqueKey(KeyKind.USERNAME, values.username_key(user.username), user.id),
         ]
+        if not user.email:  # their key is gone already (a backup restored after erasure)
+            released = cast(KeyOwners, self.recorder).held_by(user.id)
         user.erase(actor, given, rows=about, key_ids=key_ids)
         saved = Saved.of(user.id, self.save(user, released_keys=released))
         self.destroy_keys(key_ids)

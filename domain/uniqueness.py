@@ -38,3 +38,8 @@ class KeyOwners(UniqueKeys, Protocol):
     def owners(self, kind: KeyKind, keys: Sequence[str]) -> dict[str, UUID]:
         """The owner of each of `keys` that is held."""
         ...
+
+    def held_by(self, owner_id: UUID) -> list[UniqueKey]:
+        """Every key the owner holds (a look through all of them: for the rare erasure
+        of a person whose email can no longer be read)."""
+        ...

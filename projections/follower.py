@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Protocol, runtime_checkable
 
 from eventsourcing.application import Application
@@ -123,6 +124,19 @@ class Follower:
         for listener in self._listeners:
             listener(position)
         return position
+
+    @contextmanager
+    def holding(self, then: Callable[[], None] | None = None) -> Iterator[Cursor]:
+        """A write transaction during which no pass of this read model runs, in this process
+        or another (it holds the position's lock): what it rewrites in the read model
+        cannot be overwritten by a pass that read the events before it committed. `then`
+        runs after the commit, before this process's next pass."""
+        with self._lock:
+            with self.database.writing() as cursor:
+                _locked_position(cursor, self.name, self.database.dialect)
+                yield cursor
+            if then is not None:
+                then()
 
     def _pass(self) -> tuple[int, bool]:
         # Read the new events before taking the write lock: on SQLite, waiting for the

@@ -21,6 +21,7 @@ from schema.mutations.commit_import import CommitImport
 from schema.mutations.create_group import CreateGroup
 from schema.mutations.create_user import CreateUser
 from schema.mutations.deactivate_user import DeactivateUser
+from schema.mutations.erase_actor import EraseActor
 from schema.mutations.erase_user import EraseUser
 from schema.mutations.exclude_import_rows import ExcludeImportRows
 from schema.mutations.include_import_rows import IncludeImportRows
@@ -71,6 +72,7 @@ Mutation = merge_types(
         CreateGroup,
         SetGroupPermissions,
         StartBulkAction,
+        EraseActor,
     ),
 )
 

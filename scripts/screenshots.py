@@ -138,6 +138,14 @@ def shots(ids: dict[str, str]) -> list[tuple[str, Callable[[Page, str], None]]]:
         signed_in(page, base, f"/imports/{ids['review']}")
         page.get_by_role("heading", name="Correct in a spreadsheet").scroll_into_view_if_needed()
 
+    def erase_user(page: Page, base: str) -> None:
+        signed_in(page, base, f"/users/{ids['user']}")
+        page.get_by_role("button", name="Erase…").click()
+        dialog = page.get_by_role("dialog", name="Erase Hélène Dubois?")
+        dialog.get_by_label("Reason (required)").fill("Asked to be forgotten (ticket 4711)")
+        dialog.get_by_label("Type helene@acme.com to confirm").fill("helene@acme.com")
+        expect(dialog.get_by_role("button", name="Erase for good")).to_be_enabled()
+
     def bulk_action(page: Page, base: str) -> None:
         signed_in(page, base, "/users")
         page.get_by_role("checkbox", name="Select Wei Chen").check()
@@ -151,6 +159,7 @@ def shots(ids: dict[str, str]) -> list[tuple[str, Callable[[Page, str], None]]]:
         ("01-sign-in", sign_in),
         ("02-user-management", at("/users")),
         ("03-user", at(f"/users/{ids['user']}")),
+        ("03b-erase-user", erase_user),
         ("04-import-users", at("/imports/new")),
         ("04b-download-csv-template", at("/imports/new?step=template")),
         ("04c-drop-zone", at("/imports/new?step=upload")),

@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 if TYPE_CHECKING:
     from projections.database import Cursor, ReadDatabase
+    from store.ledger import ErasureLedger
 
 #: How long a key read from the table is used without reading it again.
 CACHE_SECONDS = 30.0
@@ -76,8 +77,9 @@ def actor_digest(subject: str) -> bytes:
 
 
 class Keyring:
-    def __init__(self, database: ReadDatabase) -> None:
+    def __init__(self, database: ReadDatabase, ledger: ErasureLedger | None = None) -> None:
         self.database = database
+        self.ledger = ledger
         self._lock = threading.Lock()
         self._keys: OrderedDict[UUID, tuple[bytes, float]] = OrderedDict()
         self._actors: dict[str, tuple[UUID, bytes, float]] = {}
@@ -164,7 +166,8 @@ class Keyring:
 
     def destroy(self, ids: Collection[UUID], cursor: Cursor | None = None) -> None:
         """Deletes the keys: what they sealed can never be read again. In `cursor`'s
-        transaction when given (the same database)."""
+        transaction when given (the same database). The erasure ledger records them, for
+        a backup restored later (store/ledger.py)."""
         self.forget(ids)
         if not ids:
             return
@@ -173,6 +176,8 @@ class Keyring:
                 self._delete(writing, list(ids))
         else:
             self._delete(cursor, list(ids))
+        if self.ledger is not None:
+            self.ledger.record(ids)
 
     @staticmethod
     def _delete(cursor: Cursor, ids: list[UUID]) -> None:

@@ -162,7 +162,7 @@ def _event(cls: type, state: dict[str, Any]) -> DomainEventProtocol[UUID]:
     while from_version < class_version:
         getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
         from_version += 1
-    domain_event = object.__new__(cls)
+    domain_event: Any = object.__new__(cls)
     object.__setattr__(domain_event, "__dict__", state)
     return cast(DomainEventProtocol[UUID], domain_event)
 

@@ -163,6 +163,11 @@ class SQLiteRosterRecorder(SQLiteApplicationRecorder):
                 found.update((row["key"], UUID(row["owner_id"])) for row in c.fetchall())
         return found
 
+    def held_by(self, owner_id: UUID) -> list[UniqueKey]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT kind, key FROM unique_keys WHERE owner_id = ?", (str(owner_id),))
+            return [UniqueKey(KeyKind(r["kind"]), r["key"], owner_id) for r in c.fetchall()]
+
     def count_notifications(self, start: int, stop: int) -> int:
         """See `projections.follower.NotificationCounts`."""
         with self.datastore.transaction(commit=False) as c:
@@ -278,6 +283,15 @@ class PostgresRosterRecorder(PostgresApplicationRecorder):
                 )
                 found.update((row["key"], UUID(row["owner_id"])) for row in curs.fetchall())
         return found
+
+    @_retried
+    def held_by(self, owner_id: UUID) -> list[UniqueKey]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL("SELECT kind, key FROM {} WHERE owner_id = %s").format(self.keys_table),
+                (str(owner_id),),
+            )
+            return [UniqueKey(KeyKind(r["kind"]), r["key"], owner_id) for r in curs.fetchall()]
 
     @_retried
     def count_notifications(self, start: int, stop: int) -> int:

@@ -59,10 +59,10 @@ class Sealing:
         keys = self.keyring.keys({subject for _, subject in people}, create=True)
         for (container, index), subject in people:
             container[index] = seal(subject, keys[subject], _encode(container[index]))
-        actor_keys = self.keyring.actor_keys(subject for _, subject in acting)
-        for (container, index), subject in acting:
-            key_id, key = actor_keys[subject]
-            container[index] = seal(key_id, key, _encode(subject))
+        actor_keys = self.keyring.actor_keys(actor for _, actor in acting)
+        for (container, index), actor in acting:
+            key_id, key = actor_keys[actor]
+            container[index] = seal(key_id, key, _encode(actor))
         return state
 
     def open(self, events: Sequence[tuple[type, dict[str, Any], UUID]]) -> None:

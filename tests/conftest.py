@@ -54,6 +54,7 @@ def env(store_url: str, tmp_path: Path) -> dict[str, str]:
     return {
         "ROSTER_DATABASE_URL": store_url,
         "ROSTER_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "ROSTER_ERASURE_LEDGER": str(tmp_path / "erasures.jsonl"),
         # Mails record events of their own, at their own pace: tests that count events
         # would race them. The mail tests turn delivery on.
         "ROSTER_MAIL_DELIVERY": "off",

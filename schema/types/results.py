@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from schema.types.actor_erasure import ErasedActor
 from schema.types.groups import Group
 from schema.types.import_batches import ImportBatch
 from schema.types.imports import ImportRow, InvalidFile
@@ -29,4 +30,7 @@ UserResult = Annotated[
 GroupResult = Annotated[Group | NotFound | InvalidInput | Conflict, strawberry.union("GroupResult")]
 AcceptInvitationResult = Annotated[
     User | InvalidInvitation, strawberry.union("AcceptInvitationResult")
+]
+EraseActorResult = Annotated[
+    ErasedActor | NotFound | InvalidInput, strawberry.union("EraseActorResult")
 ]

@@ -94,7 +94,7 @@ class User:
             id=strawberry.ID(row.id),
             first_name=row.first_name,
             last_name=row.last_name,
-            name=f"{row.first_name} {row.last_name}",
+            name=f"{row.first_name} {row.last_name}".strip(),  # empty once erased
             email=row.email,
             username=row.username,
             created_at=row.created_at,

@@ -161,6 +161,11 @@ OPERATIONS = [
         "bulkActionProgress", "query($b: ID!) { bulkActionProgress(id: $b) { status } }", MANAGE
     ),
     Operation(
+        "eraseActor",
+        'mutation { eraseActor(subject: "nobody", reason: "asked") { __typename } }',
+        MANAGE,
+    ),
+    Operation(
         "bulkActionProgress",
         "subscription($b: ID!) { bulkActionProgress(id: $b) { status } }",
         MANAGE,

@@ -313,6 +313,7 @@ def imported(server: ThreadedServer, unique: str) -> dict[str, Any]:
     rows = rows_of(importer, first["id"])
     return {
         "importer": importer,
+        "email": email,
         "first": first["id"],
         "later": later["id"],
         "user_id": rows[1]["userId"],
@@ -353,6 +354,20 @@ def test_a_later_row_naming_an_erased_user_is_blank(
     rows = rows_of(imported["importer"], imported["later"])
     assert rows[2] == rows[2] | BLANK | {"erased": True, "status": "EXISTING"}
     assert rows[1] == imported["new"]
+
+
+def test_an_invalid_row_holding_an_erased_user_s_email_is_blank(
+    admin: Administrator, imported: dict[str, Any]
+) -> None:
+    importer = imported["importer"]
+    batch = importer.started(csv_file(f"Ines,,{imported['email']},"))
+    (row,) = rows_of(importer, batch["id"]).values()
+    assert (row["status"], row["errors"] != []) == ("INVALID", True)
+
+    erased(admin, imported["user_id"])
+
+    (row,) = rows_of(importer, batch["id"]).values()
+    assert row == row | BLANK | {"erased": True, "status": "INVALID"}
 
 
 # ---------------------------------------------------------------------------- rebuild

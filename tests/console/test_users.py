@@ -567,7 +567,7 @@ def test_an_administrator_deactivates_after_confirming_with_a_reason(
     page = user_page(console, user["id"], subject="boss@acme.com")
     actions = page.get_by_role("region", name="Actions")
     expect(actions.get_by_role("button")).to_have_text(
-        ["Deactivate", "Resend invitation", "Change access"]
+        ["Deactivate", "Resend invitation", "Change access", "Erase…"]
     )
 
     # Cancelling changes nothing.
@@ -595,7 +595,7 @@ def test_an_administrator_deactivates_after_confirming_with_a_reason(
         "Ana Silva was deactivated: now Deactivated."
     )
     expect(page.locator(".page-header")).to_contain_text("Deactivated")
-    expect(actions.get_by_role("button")).to_have_text(["Reactivate", "Change access"])
+    expect(actions.get_by_role("button")).to_have_text(["Reactivate", "Change access", "Erase…"])
     latest = entries_of(page).first
     expect(fact(latest, "Reason")).to_have_text("Left the company")
     expect(fact(latest, "Who")).to_have_text("boss@acme.com")
@@ -626,7 +626,7 @@ def test_reactivating_a_user_who_had_accepted_makes_them_active(
     dialog.get_by_label("Reason (optional)").fill("Back from leave")
     dialog.get_by_role("button", name="Reactivate").click()
     expect(actions.get_by_role("status")).to_have_text("Ana Silva was reactivated: now Active.")
-    expect(actions.get_by_role("button")).to_have_text(["Deactivate", "Change access"])
+    expect(actions.get_by_role("button")).to_have_text(["Deactivate", "Change access", "Erase…"])
     latest = entries_of(page).first
     expect(latest.locator(".timeline-change")).to_contain_text("to Active")
     expect(fact(latest, "Reason")).to_have_text("Back from leave")
@@ -651,7 +651,7 @@ def test_reactivating_a_legacy_blocked_user_sends_a_new_invitation(
     expect(fact(first, "Source")).to_have_text("Legacy migration")
     expect(fact(first, "Who")).to_have_text("hr-migration")
     actions = page.get_by_role("region", name="Actions")
-    expect(actions.get_by_role("button")).to_have_text(["Reactivate", "Change access"])
+    expect(actions.get_by_role("button")).to_have_text(["Reactivate", "Change access", "Erase…"])
     actions.get_by_role("button", name="Reactivate").click()
     dialog = page.get_by_role("dialog", name="Reactivate Zoë Blocked?")
     expect(dialog).to_contain_text(
@@ -680,7 +680,7 @@ def test_resending_an_invitation_issues_a_new_one(
     page = user_page(console, eve["id"])
     actions = page.get_by_role("region", name="Actions")
     expect(actions.get_by_role("button")).to_have_text(
-        ["Deactivate", "Resend invitation", "Change access"]
+        ["Deactivate", "Resend invitation", "Change access", "Erase…"]
     )
     actions.get_by_role("button", name="Resend invitation").click()
     dialog = page.get_by_role("dialog", name="Resend the invitation?")
@@ -764,7 +764,7 @@ def test_problems_are_shown_in_words(console: Visit, server: ThreadedServer) -> 
     dialog.get_by_role("button", name="Cancel").click()
     # The page caught up with the server: the status and the actions that now fit.
     expect(page.locator(".page-header")).to_contain_text("Deactivated")
-    expect(actions.get_by_role("button")).to_have_text(["Reactivate", "Change access"])
+    expect(actions.get_by_role("button")).to_have_text(["Reactivate", "Change access", "Erase…"])
 
     # A permission the server refuses (InvalidInput), said in words next to the form.
     actions.get_by_role("button", name="Change access").click()
@@ -786,7 +786,7 @@ def test_a_viewer_sees_the_user_but_no_actions_and_no_history(
     expect(page.get_by_role("heading", level=1)).to_have_text("Ana Silva")
     expect(page.get_by_role("region", name="Details")).to_contain_text("ana.silva@acme.com")
     expect(page.get_by_role("region", name="Actions")).to_have_count(0)
-    for action in ("Deactivate", "Reactivate", "Resend invitation", "Change access"):
+    for action in ("Deactivate", "Reactivate", "Resend invitation", "Change access", "Erase…"):
         expect(page.get_by_role("button", name=action)).to_have_count(0)
     history_region = page.get_by_role("region", name="Status history")
     expect(history_region).to_have_text(

@@ -17,7 +17,7 @@ from domain.statuses import (
 )
 
 S = UserStatus
-CURRENT_STATUSES = sorted(set(UserStatus) - LEGACY_STATUSES)
+CURRENT_STATUSES = sorted(set(UserStatus) - LEGACY_STATUSES - {UserStatus.ERASED})
 
 
 def test_registration_leads_to_pending() -> None:
@@ -80,6 +80,19 @@ def test_a_current_status_is_defined_as_assignable_and_not_legacy(current: UserS
     definition = next(d for d in status_definitions() if d.status is current)
 
     assert (definition.legacy, definition.assignable) == (False, True)
+
+
+def test_erased_is_reached_by_erasure_alone_and_left_by_nothing() -> None:
+    definition = next(d for d in status_definitions() if d.status is UserStatus.ERASED)
+    into = {verb for (verb, _), reached in TRANSITIONS.items() if reached is UserStatus.ERASED}
+    out = [key for key in TRANSITIONS if key[1] is UserStatus.ERASED]
+
+    assert (definition.legacy, definition.assignable, into, out) == (
+        False,
+        False,
+        {Transition.ERASE},
+        [],
+    )
 
 
 def test_every_status_definition_carries_its_meaning() -> None:

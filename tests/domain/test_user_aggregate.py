@@ -74,18 +74,24 @@ def reactivate(user: User) -> None:
     user.reactivate(ADMIN, None, invitation())
 
 
+def erase(user: User) -> None:
+    user.erase(ADMIN, "Their request of 30 November", rows=[], key_ids=[user.id])
+
+
 COMMANDS: dict[Transition, Callable[[User], None]] = {
     Transition.ACCEPT_INVITATION: accept,
     Transition.EXPIRE_INVITATION: expire,
     Transition.REISSUE_INVITATION: reissue,
     Transition.DEACTIVATE: deactivate,
     Transition.REACTIVATE: reactivate,
+    Transition.ERASE: erase,
 }
 WAYS_THERE: dict[UserStatus, list[Callable[[User], None]]] = {
     S.PENDING: [],
     S.ACTIVE: [accept],
     S.EXPIRED: [expire],
     S.DEACTIVATED: [deactivate],
+    S.ERASED: [erase],
 }
 
 
@@ -193,7 +199,13 @@ def test_no_sequence_of_commands_reaches_a_legacy_status() -> None:
                 reached.add((after.status, after.has_accepted))
                 frontier.append(after)
 
-    assert {status for status, _ in reached} == {S.PENDING, S.ACTIVE, S.EXPIRED, S.DEACTIVATED}
+    assert {status for status, _ in reached} == {
+        S.PENDING,
+        S.ACTIVE,
+        S.EXPIRED,
+        S.DEACTIVATED,
+        S.ERASED,
+    }
 
 
 # ---------------------------------------------------------------- deactivate

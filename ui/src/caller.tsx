@@ -3,7 +3,7 @@ import { createContext } from "preact";
 import { useContext } from "preact/hooks";
 
 export type Profile = "USER_MANAGEMENT_ADMIN" | "USER_MANAGEMENT_VIEWER" | "AUDITOR";
-export type UserStatus = "PENDING" | "ACTIVE" | "EXPIRED" | "DEACTIVATED" | "BLOCKED" | "DISABLED";
+export type UserStatus = "PENDING" | "ACTIVE" | "EXPIRED" | "DEACTIVATED" | "BLOCKED" | "DISABLED" | "ERASED";
 export type StatusDefinition = { status: UserStatus; meaning: string; legacy: boolean; assignable: boolean };
 export type Caller = { subject: string; profiles: Profile[]; statuses: StatusDefinition[] };
 

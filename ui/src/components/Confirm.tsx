@@ -11,11 +11,13 @@ type Props = {
   children?: ComponentChildren;
   danger?: boolean;
   busy?: boolean;
+  /** The confirming button waits for something more (a typed confirmation, say). */
+  unready?: boolean;
   onConfirm: () => void;
   onCancel: () => void;
 };
 
-export function Confirm({ title, confirmLabel, cancelLabel = "Cancel", children, danger, busy, onConfirm, onCancel }: Props) {
+export function Confirm({ title, confirmLabel, cancelLabel = "Cancel", children, danger, busy, unready, onConfirm, onCancel }: Props) {
   const dialog = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const element = dialog.current;
@@ -38,7 +40,7 @@ export function Confirm({ title, confirmLabel, cancelLabel = "Cancel", children,
         <button type="button" onClick={onCancel}>
           {cancelLabel}
         </button>
-        <button type="button" class={danger ? "danger" : "primary"} disabled={busy} onClick={onConfirm}>
+        <button type="button" class={danger ? "danger" : "primary"} disabled={busy || unready} onClick={onConfirm}>
           {confirmLabel}
         </button>
       </div>

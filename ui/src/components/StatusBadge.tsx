@@ -7,6 +7,7 @@ const LABELS: Record<UserStatus, string> = {
   DEACTIVATED: "Deactivated",
   BLOCKED: "Blocked",
   DISABLED: "Disabled",
+  ERASED: "Erased",
 };
 
 export function statusLabel(status: UserStatus): string {

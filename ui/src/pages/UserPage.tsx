@@ -12,8 +12,10 @@ import { Confirm } from "../components/Confirm";
 import { ProblemMessage, type ProblemShape, isProblem } from "../components/Problem";
 import { StatusBadge, statusLabel } from "../components/StatusBadge";
 import { formatDateTime } from "../components/format";
+import { shownName, shownValue } from "../components/users/erased";
 import {
   DEACTIVATE_FROM,
+  ERASE_FROM,
   MAX_REASON_LENGTH,
   REACTIVATE_FROM,
   RESEND_FROM,
@@ -22,6 +24,7 @@ import {
 import { listAddress } from "../components/users/listAddress";
 import { Moment } from "../components/users/Moment";
 import deactivateMutation from "../operations/users/deactivateUser.graphql?raw";
+import eraseMutation from "../operations/users/eraseUser.graphql?raw";
 import groupsQuery from "../operations/users/groups.graphql?raw";
 import reactivateMutation from "../operations/users/reactivateUser.graphql?raw";
 import resendMutation from "../operations/users/resendInvitation.graphql?raw";
@@ -131,7 +134,7 @@ export function UserPage({ id }: { id: string }) {
     <section class="user-page">
       {back}
       <div class="page-header">
-        <h1 tabIndex={-1}>{user.name}</h1>
+        <h1 tabIndex={-1}>{shownName(user)}</h1>
         <StatusBadge status={user.status} />
       </div>
       {userResult.error && <ProblemMessage error={userResult.error} />}
@@ -175,9 +178,9 @@ function Details({ user, mayOpenBatch }: { user: User; mayOpenBatch: boolean }) 
     <section aria-labelledby="details-title">
       <h2 id="details-title">Details</h2>
       <dl class="facts">
-        <Row term="Name">{user.name}</Row>
-        <Row term="Access Email">{user.email}</Row>
-        <Row term="Username">{user.username}</Row>
+        <Row term="Name">{shownName(user)}</Row>
+        <Row term="Access Email">{shownValue(user.email, user.status)}</Row>
+        <Row term="Username">{shownValue(user.username, user.status)}</Row>
         <Row term="Creation Date">
           <Moment iso={user.createdAt} withTime />
         </Row>
@@ -273,7 +276,7 @@ function AccessDetails({ user }: { user: User }) {
 }
 
 function actorName(actor: string, user: User): string {
-  if (actor === user.id) return `${user.name} (the user)`;
+  if (actor === user.id) return `${shownName(user)} (the user)`;
   if (actor === "system") return "System";
   return actor;
 }
@@ -316,7 +319,7 @@ function Timeline({ changes, user }: { changes: Change[]; user: User }) {
 
 // ------------------------------------------------------------------ actions
 
-type Dialog = "deactivate" | "reactivate" | "resend" | null;
+type Dialog = "deactivate" | "reactivate" | "resend" | "erase" | null;
 
 function Actions({ user, history, onChanged }: { user: User; history?: Change[]; onChanged: () => void }) {
   const [dialog, setDialog] = useState<Dialog>(null);
@@ -345,34 +348,43 @@ function Actions({ user, history, onChanged }: { user: User; history?: Change[];
       <h2 id="actions-title" class="visually-hidden">
         Actions
       </h2>
-      <div class="actions">
-        {DEACTIVATE_FROM.includes(user.status) && (
-          <button type="button" class="danger" onClick={() => open("deactivate")}>
-            Deactivate
+      {user.status === "ERASED" ? (
+        <p class="notice">This user was erased: no action applies to them any more.</p>
+      ) : (
+        <div class="actions">
+          {DEACTIVATE_FROM.includes(user.status) && (
+            <button type="button" class="danger" onClick={() => open("deactivate")}>
+              Deactivate
+            </button>
+          )}
+          {REACTIVATE_FROM.includes(user.status) && (
+            <button type="button" class="primary" onClick={() => open("reactivate")}>
+              Reactivate
+            </button>
+          )}
+          {RESEND_FROM.includes(user.status) && (
+            <button type="button" onClick={() => open("resend")}>
+              Resend invitation
+            </button>
+          )}
+          <button
+            type="button"
+            aria-expanded={editing}
+            aria-controls="change-access"
+            onClick={() => {
+              setDone(null);
+              setEditing(!editing);
+            }}
+          >
+            Change access
           </button>
-        )}
-        {REACTIVATE_FROM.includes(user.status) && (
-          <button type="button" class="primary" onClick={() => open("reactivate")}>
-            Reactivate
-          </button>
-        )}
-        {RESEND_FROM.includes(user.status) && (
-          <button type="button" onClick={() => open("resend")}>
-            Resend invitation
-          </button>
-        )}
-        <button
-          type="button"
-          aria-expanded={editing}
-          aria-controls="change-access"
-          onClick={() => {
-            setDone(null);
-            setEditing(!editing);
-          }}
-        >
-          Change access
-        </button>
-      </div>
+          {ERASE_FROM.includes(user.status) && (
+            <button type="button" class="danger" onClick={() => open("erase")}>
+              Erase…
+            </button>
+          )}
+        </div>
+      )}
       {done && (
         <p class="success" role="status" tabIndex={-1} ref={doneRef}>
           {done}
@@ -428,6 +440,14 @@ function Actions({ user, history, onChanged }: { user: User; history?: Change[];
           user={user}
           onCancel={() => setDialog(null)}
           onDone={() => finished(`A new invitation was issued to ${user.email}.`)}
+          onProblem={onChanged}
+        />
+      )}
+      {dialog === "erase" && (
+        <EraseDialog
+          user={user}
+          onCancel={() => setDialog(null)}
+          onDone={() => finished("The user was erased. Their status history remains, showing them as erased.")}
           onProblem={onChanged}
         />
       )}
@@ -520,6 +540,76 @@ function ResendDialog(props: { user: User; onCancel: () => void; onDone: () => v
         A new invitation is mailed to {props.user.email}
         {props.user.status === "EXPIRED" ? ", and the user becomes Pending again" : ""}.
         {invitation && ` The link of the invitation issued ${formatDateTime(invitation.issuedAt)} stops working.`}
+      </p>
+      <ProblemMessage problem={problem} error={error} />
+    </Confirm>
+  );
+}
+
+type EraseProps = { user: User; onCancel: () => void; onDone: () => void; onProblem: () => void };
+
+/** Erase a person for good, after a required reason and their email typed again. */
+function EraseDialog({ user, onCancel, onDone, onProblem }: EraseProps) {
+  const [reason, setReason] = useState("");
+  const [typed, setTyped] = useState("");
+  const [problem, setProblem] = useState<ProblemShape | null>(null);
+  const [error, setError] = useState<CombinedError | null>(null);
+  const [state, run] = useMutation<{ eraseUser: Outcome }>(eraseMutation);
+  const matches = typed.trim().toLowerCase() === user.email.toLowerCase();
+  const ready = reason.trim() !== "" && matches;
+  const confirm = async () => {
+    setProblem(null);
+    setError(null);
+    const result = await run({ userId: user.id, reason: reason.trim() });
+    const outcome = result.data?.eraseUser;
+    if (outcome && !isProblem(outcome)) onDone();
+    else if (outcome) {
+      setProblem(outcome);
+      onProblem();
+    } else setError(result.error ?? null);
+  };
+  return (
+    <Confirm
+      title={`Erase ${user.name}?`}
+      confirmLabel="Erase for good"
+      danger
+      busy={state.fetching}
+      unready={!ready}
+      onConfirm={() => void confirm()}
+      onCancel={onCancel}
+    >
+      <p>
+        Their name, email and username are erased everywhere for good; their status history stays, showing them as
+        erased. This cannot be undone.
+      </p>
+      <label for="erase-reason">Reason (required)</label>
+      <textarea
+        id="erase-reason"
+        rows={3}
+        required
+        maxLength={MAX_REASON_LENGTH}
+        value={reason}
+        aria-describedby="erase-reason-hint"
+        onInput={(event) => setReason(event.currentTarget.value)}
+      />
+      <p class="hint" id="erase-reason-hint">
+        Kept in the audit trail. {reason.length}/{MAX_REASON_LENGTH} characters.
+      </p>
+      <label for="erase-email">
+        Type <strong>{user.email}</strong> to confirm
+      </label>
+      <input
+        id="erase-email"
+        type="text"
+        required
+        autoComplete="off"
+        spellcheck={false}
+        value={typed}
+        aria-describedby="erase-email-hint"
+        onInput={(event) => setTyped(event.currentTarget.value)}
+      />
+      <p class="hint" id="erase-email-hint">
+        Capitals do not matter. Erase for good is enabled once a reason is given and the email matches.
       </p>
       <ProblemMessage problem={problem} error={error} />
     </Confirm>

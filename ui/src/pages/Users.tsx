@@ -10,6 +10,7 @@ import { StatusBadge, statusLabel } from "../components/StatusBadge";
 import { formatNumber, plural } from "../components/format";
 import { rememberListAddress } from "../components/users/listAddress";
 import { Moment } from "../components/users/Moment";
+import { shownName, shownValue } from "../components/users/erased";
 import usersQuery from "../operations/users/users.graphql?raw";
 import { Link, location$, setQuery } from "../router";
 import "./Users.css";
@@ -367,15 +368,15 @@ function Results(props: ResultsProps) {
                       <input
                         type="checkbox"
                         class="select-user"
-                        aria-label={`Select ${node.name}`}
+                        aria-label={`Select ${shownName(node)}`}
                         checked={ticked.has(node.id)}
                         onChange={(event) => tick([node.id], event.currentTarget.checked)}
                       />
                     )}
-                    <Link href={`/users/${encodeURIComponent(node.id)}`}>{node.name}</Link>
+                    <Link href={`/users/${encodeURIComponent(node.id)}`}>{shownName(node)}</Link>
                   </td>
-                  <td>{node.email}</td>
-                  <td>{node.username}</td>
+                  <td>{shownValue(node.email, node.status)}</td>
+                  <td>{shownValue(node.username, node.status)}</td>
                   <td>
                     <Moment iso={node.createdAt} />
                   </td>

@@ -8,6 +8,8 @@ export const DEACTIVATE_FROM: readonly UserStatus[] = ["PENDING", "ACTIVE", "EXP
 export const REACTIVATE_FROM: readonly UserStatus[] = ["DEACTIVATED", "BLOCKED", "DISABLED"];
 /** (Transition.REISSUE_INVITATION, from): PENDING, EXPIRED. */
 export const RESEND_FROM: readonly UserStatus[] = ["PENDING", "EXPIRED"];
+/** (Transition.ERASE, from): every status but ERASED, which nothing leads out of. */
+export const ERASE_FROM: readonly UserStatus[] = ["PENDING", "ACTIVE", "EXPIRED", "DEACTIVATED", "BLOCKED", "DISABLED"];
 
 /** The status-change sources in words (StatusChangeSource). */
 export const SOURCE_NAMES: Record<string, string> = {
@@ -18,6 +20,7 @@ export const SOURCE_NAMES: Record<string, string> = {
   EXPIRY: "Invitation expiry",
   LEGACY_MIGRATION: "Legacy migration",
   IMPORT_REVERT: "Import reverted",
+  ERASURE: "Erasure",
 };
 
 /** The longest reason the server keeps (domain/values.py MAX_REASON_LENGTH). */
