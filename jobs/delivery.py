@@ -29,8 +29,9 @@ An erased person's mails (ERASING, see projections/deliveries.py) are never clai
 what the outbox keeps of them (the file outbox's files) is deleted by every lane at the
 start of each round, so on start too, and again after a crash. A row becomes ERASED
 once no lane can still be writing its mail: its claim, if any, is this lane's (which
-sends nothing between rounds) or has run out (a lane that claimed it before the
-erasure, and looked again before it, may still hand it over: its next round deletes it).
+sends nothing between rounds), has run out, or was let go by the erasure (the mail was
+sent or failed already). A lane that claimed a waiting mail before the erasure, and
+looked again before it, may still hand it over: its own next round deletes it.
 """
 
 from __future__ import annotations
