@@ -30,6 +30,7 @@ from projections.database import (
     schema_statements,
 )
 from projections.deliveries import DeliveryView
+from projections.erased_copies import ErasedCopiesView
 from projections.erasure import ErasedKeysView
 from projections.erasure_queries import ImportRowsAboutPeople
 from projections.follower import Follower
@@ -104,6 +105,7 @@ def build_services(settings: Settings, tokens: TokenVerifier | None = None) -> S
     keyring = Keyring(database, ErasureLedger(Path(settings.erasure_ledger)))
     # Personal fields are sealed under their person's key from the first event written.
     roster.mapper.sealing = Sealing(keyring)  # type: ignore[attr-defined]
+    erased_copies = ErasedCopiesView(database)
     read_model = Follower(
         READ_MODEL,
         roster,
@@ -116,8 +118,10 @@ def build_services(settings: Settings, tokens: TokenVerifier | None = None) -> S
             ImportView(),
             BulkActionView(),
             ErasedKeysView(keyring),
+            erased_copies,  # after ImportView: the batches' statuses are current
         ],
     )
+    read_model.on_advance(erased_copies.advanced)
     progress = Progress()
     read_model.on_advance(progress.advance)
     table = ImportRowsTable(database, read_model)

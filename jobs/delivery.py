@@ -24,6 +24,14 @@ out at most `rate` per second, and at most YIELD_RATE while any worker reads or 
 an import (the commit only adds rows to the list, and is not slowed by sending). Where
 the lanes' time goes is logged once a minute while mails go out, and once more when
 none is left or an import starts or ends.
+
+An erased person's mails (ERASING, see projections/deliveries.py) are never claimed;
+what the outbox keeps of them (the file outbox's files) is deleted by every lane at the
+start of each round, so on start too, and again after a crash. A row becomes ERASED
+once no lane can still be writing its mail: its claim, if any, is this lane's (which
+sends nothing between rounds), has run out, or was let go by the erasure (the mail was
+sent or failed already). A lane that claimed a waiting mail before the erasure, and
+looked again before it, may still hand it over: its own next round deletes it.
 """
 
 from __future__ import annotations
@@ -67,6 +75,8 @@ LANE_RATE = 250.0
 MAX_LANES = 4
 FIRST_RETRY_SECONDS = 5.0
 MAX_RETRY_SECONDS = 3600.0
+#: An erased person's mails whose files a lane deletes in one round at most.
+FORGET_ROWS = 500
 #: A reason recorded on the user is cut to this length, an unforeseen error's own
 #: message in it to the shorter one.
 MAX_REASON_LENGTH = 500
@@ -119,6 +129,7 @@ class Lane(BackgroundLoop):
         # Mails whose record failed (the database went away) are still PENDING and claimed
         # by their lane: recorded first, so that no claim ever sends them again.
         self.unrecorded.record()
+        self._forget_erased()
         with self.stages.timed("claim"):
             rows = self._claim()
         self.stages.working(self.name, bool(rows))
@@ -204,6 +215,8 @@ class Lane(BackgroundLoop):
             reason = str(error)[:MAX_REASON_LENGTH]
             log.warning("Invitation %s is undeliverable: %s", row["invitation_id"], reason)
             self._set(row, status="FAILED", last_error=reason)
+            if self._erased(row):
+                return  # its reason may quote the address: nothing is recorded of it
             with contextlib.suppress(DomainError):
                 self.roster.record_invitation_undeliverable(
                     UUID(row["user_id"]), UUID(row["invitation_id"]), reason
@@ -222,6 +235,48 @@ class Lane(BackgroundLoop):
             claimed_by=None,
             claimed_until=None,
         )
+
+    # ------------------------------------------------------------------ erased persons
+
+    def _forget_erased(self) -> None:
+        """Deletes what the outbox keeps of erased persons' mails; marks ERASED those no
+        other lane may still be writing (see the module's docstring)."""
+        with self.database.reading() as cursor:
+            cursor.execute(
+                "SELECT invitation_id, claimed_by, claimed_until FROM mail_deliveries"
+                " WHERE status = 'ERASING' ORDER BY seq LIMIT %s",
+                (FORGET_ROWS,),
+            )
+            rows = cursor.fetchall()
+        if not rows:
+            return
+        now = time.time()
+        done = []
+        for row in rows:
+            try:
+                self.outbox.forget(row["invitation_id"])
+            except OSError as error:  # the mails of others go on; tried again next round
+                log.error("The erased mail %s cannot be deleted: %s", row["invitation_id"], error)
+                continue
+            claim = row["claimed_until"]
+            if claim is None or claim < now or row["claimed_by"] == self.owner:
+                done.append(row["invitation_id"])
+        if done:
+            with self.database.writing() as cursor:
+                cursor.execute(
+                    "UPDATE mail_deliveries SET status = 'ERASED'"
+                    f" WHERE invitation_id IN ({marks(done)}) AND status = 'ERASING'",
+                    done,
+                )
+
+    def _erased(self, row: dict[str, Any]) -> bool:
+        with self.database.reading() as cursor:
+            cursor.execute(
+                "SELECT status FROM mail_deliveries WHERE invitation_id = %s",
+                (row["invitation_id"],),
+            )
+            found = cursor.fetchone()
+        return found is not None and found["status"] in ("ERASING", "ERASED")
 
     # ------------------------------------------------------------------ the table
 

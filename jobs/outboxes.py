@@ -2,8 +2,9 @@
 
 `smtp://user:pass@host:port` (add `?starttls=true` to upgrade the connection) or
 `smtps://…` (TLS from the start). Without a URL, each mail is one RFC 5322 file in the
-outbox folder, named after its invitation, so `make run` needs no mail server and a
-mail written twice is still one file.
+outbox folder, named after its invitation, so `make run` needs no mail server, a
+mail written twice is still one file, and the mail of an erased person is found and
+deleted (`forget`).
 
 A mail to an address with non-ASCII characters before the @ needs a server that offers
 SMTPUTF8 (it is then sent with that option); a server that does not gets no such mail,
@@ -52,6 +53,11 @@ class Outbox(Protocol):
         """Lets go of the connection this thread kept between mails, if any."""
         ...
 
+    def forget(self, name: str) -> None:
+        """Deletes what is kept of the mail `name`, if anything (its person was erased);
+        OSError when it cannot be deleted."""
+        ...
+
 
 class FileOutbox:
     def __init__(self, folder: Path) -> None:
@@ -59,10 +65,14 @@ class FileOutbox:
 
     def send(self, mail: Mail, name: str) -> None:
         """Writes the mail as it would go over SMTP (UTF-8 headers for a non-ASCII local
-        part). A folder that cannot be written is tried again later, like a server down."""
+        part). A folder that cannot be written is tried again later, like a server down.
+        The temporary file is named after the mail too: one a crash left is forgotten
+        with it."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            descriptor, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+            descriptor, temporary = tempfile.mkstemp(
+                dir=self.folder, prefix=f"{name}.", suffix=".tmp"
+            )
             with os.fdopen(descriptor, "wb") as file:
                 file.write(mail.content)
             os.replace(temporary, self.folder / f"{name}.eml")  # whole or not at all
@@ -74,6 +84,11 @@ class FileOutbox:
 
     def close(self) -> None:
         pass
+
+    def forget(self, name: str) -> None:
+        """The mail's file, and any temporary file of it a crash left behind."""
+        for path in (self.folder / f"{name}.eml", *self.folder.glob(f"{name}.*.tmp")):
+            path.unlink(missing_ok=True)
 
 
 class SmtpOutbox:
@@ -158,6 +173,9 @@ class SmtpOutbox:
         code, text = smtp.getreply()
         if code != 250:
             raise smtplib.SMTPDataError(code, text)
+
+    def forget(self, name: str) -> None:
+        """Nothing is kept here: a mail handed over is the mail server's."""
 
     def close(self) -> None:
         """Closes this thread's connection."""

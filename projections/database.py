@@ -37,6 +37,7 @@ class ReadDatabase(Protocol):
     def writing(self) -> Any: ...
     def reading(self) -> Any: ...
     def create_tables(self, work: Sequence[str] = ()) -> None: ...
+    def forget_deleted(self) -> bool: ...
     def close(self) -> None: ...
 
 
@@ -182,6 +183,23 @@ class SQLiteDatabase:
         with self.writing() as cursor:
             create_tables(cursor, "sqlite", work)
 
+    def forget_deleted(self) -> bool:
+        """Leaves no copy of deleted rows outside the tables (after an erasure): the
+        write-ahead log, which holds the pages as they were before each write, is
+        checkpointed and truncated to nothing; and ANALYZE's samples of index keys
+        (sqlite_stat4, on builds of SQLite that keep it: Roster never runs ANALYZE, an
+        operator may) are dropped, sqlite_stat1's counts kept. The free pages and cells
+        of the file are zeros already (secure_delete). False when readers held the log
+        for the whole busy timeout: it is then truncated by the next call."""
+        with self._connection() as connection:
+            samples = connection.execute(
+                "SELECT name FROM sqlite_schema WHERE name IN ('sqlite_stat3', 'sqlite_stat4')"
+            ).fetchall()
+            for (name,) in samples:
+                connection.execute(f"DELETE FROM {name}")
+            busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return not busy
+
     def close(self) -> None:
         while True:
             try:
@@ -233,6 +251,12 @@ class PostgresDatabase:
             # Two processes starting at once must not both create the tables.
             cursor.execute("SELECT pg_advisory_xact_lock(7283391)")
             create_tables(cast(Cursor, cursor), "postgres", work)
+
+    def forget_deleted(self) -> bool:
+        """Nothing to do here: a deleted row is dead to every query and every dump at
+        once; VACUUM reclaims its space in the files, and the server recycles its write-
+        ahead log by itself (README, "Erasure")."""
+        return True
 
     def close(self) -> None:
         self.pool.close()

@@ -1,13 +1,16 @@
 """The outbox of invitation mails: one row per invitation issued, PENDING until the
 delivery worker hands it over (SENT), the mail server refuses it for good (FAILED), or a
-newer invitation or a deactivation makes it pointless (SUPERSEDED).
+newer invitation or a deactivation makes it pointless (SUPERSEDED); and ERASING, then
+ERASED, once its person is erased: the row keeps no address, name or error, and the
+delivery worker deletes the mail's file from the outbox folder (ERASING until it has).
 
 The outbox is work in progress, not a read model: the worker marks a mail SENT as it
 hands it over, before `InvitationSent` is recorded, and that mark must outlive a
 rebuild or a version change, or the mail would be sent again. So the table is never
 cleared, and every change made here holds when the events are applied again on top of
-it: a row is inserted once, statuses are set by invitation, and a user's waiting mails
-are superseded only by an event after they were issued."""
+it: a row is inserted once, statuses are set by invitation, a user's waiting mails
+are superseded only by an event after they were issued, and an erased person's rows
+stay erased (applied again, their events give no address or name: the keys are gone)."""
 
 from __future__ import annotations
 
@@ -52,6 +55,8 @@ class DeliveryView:
             issued = []
             if isinstance(event, User.InvitationUndeliverable):
                 self._mark(cursor, event.invitation_id, "FAILED")
+            elif isinstance(event, User.Erased):
+                self._erase(cursor, str(event.originator_id))
             elif isinstance(event, User.StatusChanged):
                 # Accepted, expired, deactivated: nothing of this user is worth sending.
                 ended.append((str(event.originator_id), position))
@@ -71,7 +76,7 @@ class DeliveryView:
                 if again:
                     rows = self._issue_again(cursor, rows, again)
                     again, users_again = [], set()
-                name = f"{event.first_name} {event.last_name}"
+                name = full_name(event.first_name, event.last_name)
                 rows.append(_mail(event, user_id, event.email, name, position))
                 continue
             if user_id in users_again:  # a second invitation of one run replaces the first
@@ -104,7 +109,7 @@ class DeliveryView:
         for event, position in again:
             user = found.get(str(event.originator_id))
             if user is not None:
-                name = f"{user['first_name']} {user['last_name']}"
+                name = full_name(user["first_name"], user["last_name"])
                 listed.append(_mail(event, user["id"], user["email"], name, position))
         return listed
 
@@ -123,7 +128,7 @@ class DeliveryView:
     @staticmethod
     def _mark_sent(cursor: Cursor, invitation_ids: list[str]) -> None:
         """SENT, unless they are already: the worker marks each mail as it hands it over,
-        before InvitationSent."""
+        before InvitationSent. (An erased person has no invitation to record as sent.)"""
         for start in range(0, len(invitation_ids), MARK_CHUNK):
             chunk = invitation_ids[start : start + MARK_CHUNK]
             cursor.execute(
@@ -134,9 +139,28 @@ class DeliveryView:
 
     @staticmethod
     def _mark(cursor: Cursor, invitation_id: Any, status: str) -> None:
+        """An erased person's mail stays erased: a refusal may be recorded after the
+        erasure (a lane handed the mail over as the person was erased)."""
         cursor.execute(
-            "UPDATE mail_deliveries SET status = %s WHERE invitation_id = %s",
+            "UPDATE mail_deliveries SET status = %s"
+            " WHERE invitation_id = %s AND status NOT IN ('ERASING', 'ERASED')",
             (status, str(invitation_id)),
+        )
+
+    @staticmethod
+    def _erase(cursor: Cursor, user_id: str) -> None:
+        """The person's mails, sent or not, keep no address, name or error (which may
+        quote the address), are never sent, and wait for the delivery worker to delete
+        their files (ERASING). A claim matters only to a mail that a lane may still be
+        handing over: that of a mail sent or failed is let go. Mails erased before are
+        left as they are: applied again, the erasure changes nothing. The inviter is an
+        actor, erased on its own."""
+        cursor.execute(
+            "UPDATE mail_deliveries SET status = 'ERASING', email = '', name = '',"
+            " last_error = NULL, claimed_until = CASE WHEN status IN ('SENT', 'FAILED')"
+            " THEN NULL ELSE claimed_until END"
+            " WHERE user_id = %s AND status NOT IN ('ERASING', 'ERASED')",
+            (user_id,),
         )
 
     @staticmethod
@@ -153,6 +177,11 @@ class DeliveryView:
             " WHERE user_id = %s AND status = 'PENDING' AND seq + 0 < %s",
             ended,
         )
+
+
+def full_name(first_name: str, last_name: str) -> str:
+    """The name a mail is addressed to; empty for an erased person (both names read "")."""
+    return " ".join(name for name in (first_name, last_name) if name)
 
 
 def _mail(event: Any, user_id: str, email: str, name: str, position: int) -> tuple[Any, ...]:

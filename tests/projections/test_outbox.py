@@ -158,3 +158,80 @@ def test_a_run_of_resends_and_deactivations_leaves_one_mail_per_user_waiting(
     services.read_model.rebuild()
 
     assert {user_id: statuses(services, user_id) for user_id in expected} == expected
+
+
+# ---------------------------------------------------------------- erasure
+
+
+def erased_with_mails(services: Services) -> tuple[str, str]:
+    """A person with a mail handed over and one waiting (after a resend) and an error on
+    it, and another person with a mail waiting; the first one erased. Their ids."""
+    roster = services.roster
+    erased = roster.register_user(NewUser("Zoë", "Quist", "zoe.quist@acme.com"), actor=ACTOR).id
+    kept = roster.register_user(NewUser("Bo", "Ng", "bo@acme.com"), actor=ACTOR).id
+    roster.record_invitations_sent([(erased, invitation_of(services, erased), datetime.now(UTC))])
+    roster.resend_invitation(erased, actor=ACTOR)
+    services.read_model.catch_up()
+    with services.database.writing() as cursor:
+        # As the worker records a failed attempt: the mail server's answer names the address.
+        cursor.execute(
+            "UPDATE mail_deliveries SET last_error = '450 zoe.quist@acme.com: mailbox busy'"
+            " WHERE user_id = %s AND status = 'PENDING'",
+            (str(erased),),
+        )
+    roster.erase_user(erased, actor=ACTOR, reason="request 14", rows=[])
+    services.read_model.catch_up()
+    return str(erased), str(kept)
+
+
+def test_an_erased_persons_mails_keep_no_address_name_or_error(services: Services) -> None:
+    erased, kept = erased_with_mails(services)
+
+    rows = [row for row in outbox(services) if row["user_id"] == erased]
+    assert [(r["email"], r["name"], r["last_error"], r["status"]) for r in rows] == [
+        ("", "", None, "ERASING"),
+        ("", "", None, "ERASING"),
+    ]
+    others = [row for row in outbox(services) if row["user_id"] == kept]
+    assert [(r["email"], r["name"], r["status"]) for r in others] == [
+        ("bo@acme.com", "Bo Ng", "PENDING")
+    ]
+
+
+def test_a_rebuild_after_an_erasure_leaves_the_outbox_as_it_was(services: Services) -> None:
+    erased_with_mails(services)
+    kept = outbox(services)
+
+    services.read_model.rebuild()
+
+    assert outbox(services) == kept
+
+
+def test_the_events_give_an_emptied_outbox_its_erased_rows_again(services: Services) -> None:
+    """The keys gone, the person's events give no address or name: applied to an empty
+    outbox, they make the rows the erasure left."""
+    erased_with_mails(services)
+    with services.database.writing() as cursor:
+        cursor.execute("UPDATE mail_deliveries SET last_error = NULL")  # not from the events
+    kept = outbox(services)
+    with services.database.writing() as cursor:
+        cursor.execute("DELETE FROM mail_deliveries")
+
+    services.read_model.rebuild()
+
+    assert outbox(services) == kept
+
+
+def test_a_refusal_recorded_after_the_erasure_leaves_the_mail_erased(
+    services: Services,
+) -> None:
+    """A lane that handed the mail over as the person was erased records its refusal."""
+    erased, _ = erased_with_mails(services)
+    waiting = [row for row in outbox(services) if row["user_id"] == erased][-1]
+    services.roster.record_invitation_undeliverable(
+        UUID(erased), UUID(waiting["invitation_id"]), "550 no such user"
+    )
+
+    services.read_model.catch_up()
+
+    assert statuses(services, erased) == ["ERASING", "ERASING"]
