@@ -494,6 +494,11 @@ class Roster(Application[UUID]):
             processing_event.events.extend(aggregate.collect_events())
             processing_event.aggregates[aggregate.id] = aggregate
         processing_event.saved_kwargs.update(kwargs)
+        # store.mapper seals personal fields event by event: their keys are found first
+        # for the whole write.
+        prepare = getattr(self.mapper, "prepare", None)
+        if prepare is not None:
+            prepare(processing_event.events)
         recordings = self._record(processing_event)
         self._snapshot(processing_event)
         self._notify(recordings)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -11,7 +11,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.errors import InvalidStateError
 from domain.ids import time_ordered_id
 from domain.invitations import Invitation, InvitationData
-from domain.personal import About, about, actors
+from domain.personal import About, Declaration, about, actors
 from domain.statuses import (
     REACTIVATE_WITHOUT_ACCEPTANCE,
     TRANSITIONS,
@@ -60,7 +60,10 @@ class User(Aggregate):
         """Base of every event that moves the user to another status. The reason is about
         the person (it is erased with them); the rest of it is the audit trail."""
 
-        __personal__ = (About(("reason",), erased=None), actors("actor"))
+        __personal__: ClassVar[tuple[Declaration, ...]] = (
+            About(("reason",), erased=None),
+            actors("actor"),
+        )
 
         previous_status: UserStatus
         status: UserStatus

@@ -165,7 +165,6 @@ class Keyring:
     def destroy(self, ids: Collection[UUID], cursor: Cursor | None = None) -> None:
         """Deletes the keys: what they sealed can never be read again. In `cursor`'s
         transaction when given (the same database)."""
-        self.forget(ids)
         if not ids:
             return
         if cursor is None:
@@ -173,6 +172,9 @@ class Keyring:
                 self._delete(writing, list(ids))
         else:
             self._delete(cursor, list(ids))
+        # Forgotten once deleted: a read of this process in between would have cached
+        # the key again.
+        self.forget(ids)
 
     @staticmethod
     def _delete(cursor: Cursor, ids: list[UUID]) -> None:

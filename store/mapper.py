@@ -63,6 +63,11 @@ class EventMapper(Mapper[UUID]):
         #: without a keyring: some tests, tools reading events).
         self.sealing: Sealing | None = None
 
+    def prepare(self, domain_events: Sequence[DomainEventProtocol[UUID]]) -> None:
+        """Finds the keys a write of these events will seal with, in one look-up."""
+        if self.sealing is not None:
+            self.sealing.prepare(domain_events)
+
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         cls = type(domain_event)
         state = dict(vars(domain_event))
@@ -162,7 +167,7 @@ def _event(cls: type, state: dict[str, Any]) -> DomainEventProtocol[UUID]:
     while from_version < class_version:
         getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
         from_version += 1
-    domain_event = object.__new__(cls)
+    domain_event: Any = object.__new__(cls)
     object.__setattr__(domain_event, "__dict__", state)
     return cast(DomainEventProtocol[UUID], domain_event)
 

@@ -51,7 +51,11 @@ from domain.statuses import UserStatus
 
 #: What sealing the rows' personal data takes (domain/personal.py): a row's values and
 #: keys, and its errors' messages (which quote the values).
-_ROW_PARTS = (("values", ERASED_ROW), ("keys", ERASED_KEYS), ("errors", []))
+_ROW_PARTS: tuple[tuple[str, Any], ...] = (
+    ("values", ERASED_ROW),
+    ("keys", ERASED_KEYS),
+    ("errors", []),
+)
 
 __all__ = ["AccessMode", "ImportBatch", "ImportStatus", "RowAccess"]
 
@@ -692,4 +696,4 @@ def _unknown_row(number: int, field: str) -> InvalidInputError:
 
 # The person a row's personal data is about: the user the row registers.
 for _event_class in (ImportBatch.RowsRead, ImportBatch.RowsChanged, ImportBatch.RowsRegistered):
-    _event_class.__row_subject__ = staticmethod(ImportBatch.user_id_for)  # type: ignore[attr-defined]
+    _event_class.__row_subject__ = staticmethod(ImportBatch.user_id_for)  # type: ignore[union-attr]
