@@ -93,9 +93,9 @@ def build_services(settings: Settings, tokens: TokenVerifier | None = None) -> S
             *schema_statements(database.dialect, "store"),
         ]
     )
-    keyring = Keyring(database)
-    # Personal fields are sealed under their person's key from the first event written.
-    roster.mapper.sealing = Sealing(keyring)  # type: ignore[attr-defined]
+    if settings.encrypt_personal_data:
+        # Personal fields are sealed under their person's key from the first event written.
+        roster.mapper.sealing = Sealing(Keyring(database))  # type: ignore[attr-defined]
     read_model = Follower(
         READ_MODEL,
         roster,
