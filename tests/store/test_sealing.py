@@ -197,6 +197,23 @@ def test_a_value_that_does_not_open_reads_as_erased(services: Services, alter: A
     assert (event.email, event.first_name) == ("", "Wilhelmina")
 
 
+def test_with_encryption_off_values_are_stored_in_the_clear_and_nothing_is_erasable(
+    env: dict[str, str],
+) -> None:
+    plain = build_services(Settings.from_env({**env, "ROSTER_ENCRYPT_PERSONAL_DATA": "off"}))
+    try:
+        user_id = register(plain)
+
+        assert PERSON.email.encode() in stored_bytes(stored(plain, user_id))
+        assert plain.roster.erasable is False
+    finally:
+        plain.close()
+
+
+def test_with_encryption_on_people_are_erasable(services: Services) -> None:
+    assert services.roster.erasable is True
+
+
 # ---------------------------------------------------------------------- rows of a file
 
 
