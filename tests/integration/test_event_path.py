@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import io
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -121,7 +122,8 @@ def test_a_large_event_is_compressed_and_read_back(services: Services) -> None:
 
     batch = services.roster.get_aggregate(ImportBatch, batch_id, "import batch")
 
-    assert len(first_chunk) < COMPRESS_FROM
+    # Written compressed for its size; the sealed values inside hardly shrink.
+    assert len(zlib.decompress(first_chunk)) >= COMPRESS_FROM
     assert first_chunk[:1] == b"x"  # zlib's first byte
     assert (batch.total_rows, batch.created) == (120, 120)
 
