@@ -114,10 +114,20 @@ class Keyring:
         with self.database.writing() as cursor:
             # Another process may give the same person a key at the same moment: the
             # first one written is everyone's.
-            cursor.executemany(
-                "INSERT INTO personal_keys (id, key) VALUES (%s, %s) ON CONFLICT (id) DO NOTHING",
-                new,
-            )
+            if self.database.dialect == "postgres":
+                # One statement for a chunk's thousands of keys, not one each.
+                cursor.execute(
+                    "INSERT INTO personal_keys (id, key)"
+                    " SELECT * FROM unnest(%s::bytea[], %s::bytea[])"
+                    " ON CONFLICT (id) DO NOTHING",
+                    ([key_id for key_id, _ in new], [key for _, key in new]),
+                )
+            else:
+                cursor.executemany(
+                    "INSERT INTO personal_keys (id, key) VALUES (%s, %s)"
+                    " ON CONFLICT (id) DO NOTHING",
+                    new,
+                )
         return self._read(ids)
 
     # ------------------------------------------------------------------ actors

@@ -156,6 +156,8 @@ def _slots(
 ) -> Iterator[tuple[Declaration, Slot, UUID]]:
     """Each personal value's declaration, slot, and the person it is about (for actors,
     the originator: their key is found by the value)."""
+    # A row's person, worked out once for the several fields about the row.
+    people: dict[int, UUID] = {}
     for declaration in declared:
         if isinstance(declaration, About | Actor):
             for name in declaration.fields:
@@ -180,7 +182,10 @@ def _slots(
                 container, index = container[index], declaration.part
                 if not isinstance(container, dict) or index not in container:
                     continue
-            yield declaration, (container, index), subject(originator_id, row_number)
+            person = people.get(row_number)
+            if person is None:
+                person = people[row_number] = subject(originator_id, row_number)
+            yield declaration, (container, index), person
 
 
 def _path(state: dict[str, Any], name: str) -> tuple[Any, str]:
