@@ -103,8 +103,9 @@ def build_services(settings: Settings, tokens: TokenVerifier | None = None) -> S
         ]
     )
     keyring = Keyring(database, ErasureLedger(Path(settings.erasure_ledger)))
-    # Personal fields are sealed under their person's key from the first event written.
-    roster.mapper.sealing = Sealing(keyring)  # type: ignore[attr-defined]
+    if settings.encrypt_personal_data:
+        # Personal fields are sealed under their person's key from the first event written.
+        roster.mapper.sealing = Sealing(keyring)  # type: ignore[attr-defined]
     erased_copies = ErasedCopiesView(database)
     read_model = Follower(
         READ_MODEL,

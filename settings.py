@@ -164,6 +164,9 @@ class Settings:
     portal_url: str = "http://127.0.0.1:8000/accept#token="
     mail_templates: str = str(TEMPLATES)
     mail_delivery: bool = True
+    #: Off only to measure what sealing personal data costs: events are then written in
+    #: the clear, and no one can be erased (README, "Erasure").
+    encrypt_personal_data: bool = True
     max_subscriptions: int = 20
     console_dir: str = str(CONSOLE)
     oidc_issuer: str | None = None
@@ -234,6 +237,7 @@ class Settings:
             portal_url=env.get("ROSTER_PORTAL_URL") or "http://127.0.0.1:8000/accept#token=",
             mail_templates=env.get("ROSTER_MAIL_TEMPLATES") or str(TEMPLATES),
             mail_delivery=_switch(env, "ROSTER_MAIL_DELIVERY", default=True),
+            encrypt_personal_data=_switch(env, "ROSTER_ENCRYPT_PERSONAL_DATA", default=True),
             max_subscriptions=_count(env, "ROSTER_MAX_SUBSCRIPTIONS", 20),
         )
 

@@ -10,6 +10,7 @@ With --curve, files are imported in turn into one growing store instead, to show
 time per user grows with the store.
 
     .venv/bin/python bench/import.py --rows 100000 [--database-url URL] [--csv PATH] [--keep]
+        [--no-encryption]
     .venv/bin/python bench/import.py --curve 25000,50000,100000 [--database-url URL]
 """
 
@@ -357,8 +358,9 @@ def prepare_csv(args: argparse.Namespace, scratch: Path, figures: Figures) -> Pa
 
 
 @contextmanager
-def serving(url: str, scratch: Path) -> Iterator[httpx.Client]:
-    """The server on the store, and a client signed in as a user management admin."""
+def serving(url: str, scratch: Path, encrypt: bool) -> Iterator[httpx.Client]:
+    """The server on the store, and a client signed in as a user management admin; with
+    `encrypt` off, a server that writes personal data in the clear (to measure the cost)."""
     secret = secrets.token_urlsafe(48)
     settings = Settings.from_env({"ROSTER_DATABASE_URL": url, "ROSTER_JWT_SECRET": secret})
     admin = [Profile.USER_MANAGEMENT_ADMIN]
@@ -366,15 +368,24 @@ def serving(url: str, scratch: Path) -> Iterator[httpx.Client]:
     headers = {"authorization": f"Bearer {token}"}
     with (
         # Invitation mails go to a file outbox, as `make run` would send them.
-        running_server(url, secret, {"ROSTER_OUTBOX_DIR": str(scratch / "outbox")}) as base,
+        running_server(
+            url,
+            secret,
+            {
+                "ROSTER_OUTBOX_DIR": str(scratch / "outbox"),
+                "ROSTER_ENCRYPT_PERSONAL_DATA": "on" if encrypt else "off",
+            },
+        ) as base,
         httpx.Client(base_url=base, headers=headers, timeout=600) as client,
     ):
         yield client
 
 
-def run_server(url: str, scratch: Path, path: Path, emails: list[str], figures: Figures) -> None:
+def run_server(
+    url: str, scratch: Path, path: Path, emails: list[str], figures: Figures, *, encrypt: bool
+) -> None:
     """The import over HTTP, then the search check of the emails given."""
-    with serving(url, scratch) as client:
+    with serving(url, scratch, encrypt) as client:
         figures.rss_at_start = server_memory("VmHWM")
         before = user_count(client)
         figures.polls = import_over_http(client, path, figures)
@@ -403,7 +414,7 @@ def run(args: argparse.Namespace, scratch: Path) -> int:
             for floor in bare:
                 figures.loads[floor.name] = floor.load(valid)
                 print(f"  floor on {floor.name}: {figures.loads[floor.name]}")
-        run_server(url, scratch, path, emails, figures)
+        run_server(url, scratch, path, emails, figures, encrypt=not args.no_encryption)
         figures.sizes = store_sizes(url)
     figures.report(store_name(url))
     return 1 if figures.failed else 0
@@ -415,7 +426,7 @@ def run_curve(args: argparse.Namespace, scratch: Path) -> int:
     with (
         fresh_store(args, scratch) as url,
         floors(url, scratch) as bare,
-        serving(url, scratch) as client,
+        serving(url, scratch, not args.no_encryption) as client,
     ):
         print(f"One {store_name(url)} store, imports up to {', '.join(map(str, args.curve))} rows")
         for number, upto in enumerate(args.curve, 1):
@@ -467,6 +478,12 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sample", type=int, default=500, help="created users searched (500)")
     parser.add_argument("--check-all", action="store_true", help="search every created user")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the file (1)")
+    parser.add_argument(
+        "--no-encryption",
+        action="store_true",
+        help="write personal data in the clear (ROSTER_ENCRYPT_PERSONAL_DATA=off), to measure "
+        "what sealing it costs",
+    )
     parser.add_argument(
         "--curve",
         nargs="?",

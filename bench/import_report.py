@@ -133,7 +133,7 @@ class Step:
 
     def row(self, floor: str) -> str:
         f = self.figures
-        load, sizes = f.loads[floor], f.sizes or StoreSizes({}, {}, {})
+        load, sizes = f.loads[floor], f.sizes or StoreSizes({}, {}, {}, {})
         return (
             f"{self.users:>10,} {f.per_user(f.phases[REVIEW]):>8,.0f} "
             f"{f.per_user(f.phases[COMMIT]):>8,.0f} {f.per_user(load.insert):>8,.0f} "

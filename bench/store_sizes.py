@@ -22,25 +22,33 @@ EVENT_TABLES = {
 JOB_TABLES = re.findall(
     r"CREATE TABLE IF NOT EXISTS (\w+)", (ROOT / "jobs/sql/sqlite.sql").read_text()
 )
+#: The keys of personal data (store/keyring.py), kept beside the events they decrypt.
+KEY_TABLES = re.findall(
+    r"CREATE TABLE IF NOT EXISTS (\w+)", (ROOT / "store/sql/sqlite.sql").read_text()
+)
 SHOWN_SHARE = 0.005  # smaller tables are summed as "the others"
 
 
 @dataclass
 class StoreSizes:
-    """Bytes per table (with its indexes) of the event store, the read models and the jobs."""
+    """Bytes per table (with its indexes) of the event store, the keys of personal data, the
+    read models and the jobs."""
 
     events: dict[str, int]
+    keys: dict[str, int]
     read_model: dict[str, int]
     jobs: dict[str, int]
 
     @property
     def total(self) -> int:
-        return sum(sum(part.values()) for part in (self.events, self.read_model, self.jobs))
+        parts = (self.events, self.keys, self.read_model, self.jobs)
+        return sum(sum(part.values()) for part in parts)
 
     def show(self, users: int) -> None:
         print(f"\n{f'Store, {users:,} users':<36} {'MiB':>9} {'bytes/user':>11}")
         for title, sizes in (
             ("event store", self.events),
+            ("personal data keys", self.keys),
             ("read model", self.read_model),
             ("jobs", self.jobs),
         ):
@@ -67,8 +75,9 @@ def store_sizes(url: str) -> StoreSizes:
     else:
         sizes, dialect = postgres_sizes(url), "postgres"
     events = {name: sizes.pop(name) for name in EVENT_TABLES[dialect] if name in sizes}
+    keys = {name: sizes.pop(name) for name in KEY_TABLES if name in sizes}
     jobs = {name: sizes.pop(name) for name in JOB_TABLES if name in sizes}
-    return StoreSizes(events, read_model=sizes, jobs=jobs)
+    return StoreSizes(events, keys=keys, read_model=sizes, jobs=jobs)
 
 
 def sqlite_sizes(path: Path) -> dict[str, int]:

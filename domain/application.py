@@ -424,6 +424,13 @@ class Roster(Application[UUID]):
         self.destroy_keys(key_ids)
         return saved
 
+    @property
+    def erasable(self) -> bool:
+        """Whether personal fields are sealed under their person's key, so that
+        destroying the key erases them. Not when ROSTER_ENCRYPT_PERSONAL_DATA is off
+        (measurement only): erasure must then be refused, it could not shred the events."""
+        return getattr(self.mapper, "sealing", None) is not None
+
     def destroy_keys(self, key_ids: Sequence[UUID]) -> None:
         """Destroys personal data keys now (the read model's follower does it too, when it
         meets the erasure: after a crash between the two, it is still done)."""
@@ -496,6 +503,11 @@ class Roster(Application[UUID]):
             processing_event.events.extend(aggregate.collect_events())
             processing_event.aggregates[aggregate.id] = aggregate
         processing_event.saved_kwargs.update(kwargs)
+        # store.mapper seals personal fields event by event: their keys are found first
+        # for the whole write.
+        prepare = getattr(self.mapper, "prepare", None)
+        if prepare is not None:
+            prepare(processing_event.events)
         recordings = self._record(processing_event)
         self._snapshot(processing_event)
         self._notify(recordings)

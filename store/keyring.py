@@ -116,10 +116,20 @@ class Keyring:
         with self.database.writing() as cursor:
             # Another process may give the same person a key at the same moment: the
             # first one written is everyone's.
-            cursor.executemany(
-                "INSERT INTO personal_keys (id, key) VALUES (%s, %s) ON CONFLICT (id) DO NOTHING",
-                new,
-            )
+            if self.database.dialect == "postgres":
+                # One statement for a chunk's thousands of keys, not one each.
+                cursor.execute(
+                    "INSERT INTO personal_keys (id, key)"
+                    " SELECT * FROM unnest(%s::bytea[], %s::bytea[])"
+                    " ON CONFLICT (id) DO NOTHING",
+                    ([key_id for key_id, _ in new], [key for _, key in new]),
+                )
+            else:
+                cursor.executemany(
+                    "INSERT INTO personal_keys (id, key) VALUES (%s, %s)"
+                    " ON CONFLICT (id) DO NOTHING",
+                    new,
+                )
         return self._read(ids)
 
     # ------------------------------------------------------------------ actors
@@ -168,7 +178,6 @@ class Keyring:
         """Deletes the keys: what they sealed can never be read again. In `cursor`'s
         transaction when given (the same database). The erasure ledger records them, for
         a backup restored later (store/ledger.py)."""
-        self.forget(ids)
         if not ids:
             return
         if cursor is None:
@@ -176,6 +185,9 @@ class Keyring:
                 self._delete(writing, list(ids))
         else:
             self._delete(cursor, list(ids))
+        # Forgotten once deleted: a read of this process in between would have cached
+        # the key again.
+        self.forget(ids)
         if self.ledger is not None:
             self.ledger.record(ids)
 

@@ -63,6 +63,11 @@ class EventMapper(Mapper[UUID]):
         #: without a keyring: some tests, tools reading events).
         self.sealing: Sealing | None = None
 
+    def prepare(self, domain_events: Sequence[DomainEventProtocol[UUID]]) -> None:
+        """Finds the keys a write of these events will seal with, in one look-up."""
+        if self.sealing is not None:
+            self.sealing.prepare(domain_events)
+
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         cls = type(domain_event)
         state = dict(vars(domain_event))

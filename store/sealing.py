@@ -8,7 +8,7 @@ a key is gone.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, MutableMapping, MutableSequence, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, MutableSequence, Sequence
 from copy import deepcopy
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -21,6 +21,8 @@ from store.keyring import is_sealed, open_sealed, seal, sealed_key_id
 if TYPE_CHECKING:
     from store.keyring import Keyring
 
+#: What a sealed value too damaged to name its key is taken to be sealed with: no key.
+UNREADABLE = UUID(int=0)
 #: Where a personal value sits: its container and its key or index there.
 Slot = tuple[Any, Any]
 _encode = msgspec.json.encode
@@ -39,6 +41,27 @@ def row_fields(cls: type) -> set[str]:
 class Sealing:
     def __init__(self, keyring: Keyring) -> None:
         self.keyring = keyring
+
+    def prepare(self, events: Iterable[Any]) -> None:
+        """Looks up (or makes) the keys these events will be sealed with, all at once: a
+        write of a thousand new users makes their keys in one statement, not one each
+        (sealing each event then finds its keys in the keyring's cache)."""
+        people: set[UUID] = set()
+        acting: set[str] = set()
+        for event in events:
+            cls, state = type(event), vars(event)
+            for declaration, (container, index), subject in _slots(
+                cls, declarations(cls), state, event.originator_id
+            ):
+                value = container[index]
+                if value is None or is_sealed(value) or value == []:
+                    continue
+                if isinstance(declaration, Actor):
+                    acting.add(value)
+                else:
+                    people.add(subject)
+        self.keyring.keys(people, create=True)
+        self.keyring.actor_keys(acting)
 
     def seal(self, cls: type, state: dict[str, Any], originator_id: UUID) -> dict[str, Any]:
         """The state with its personal values sealed (a copy where anything changed)."""
@@ -59,10 +82,10 @@ class Sealing:
         keys = self.keyring.keys({subject for _, subject in people}, create=True)
         for (container, index), subject in people:
             container[index] = seal(subject, keys[subject], _encode(container[index]))
-        actor_keys = self.keyring.actor_keys(actor for _, actor in acting)
-        for (container, index), actor in acting:
-            key_id, key = actor_keys[actor]
-            container[index] = seal(key_id, key, _encode(actor))
+        actor_keys = self.keyring.actor_keys(name for _, name in acting)
+        for (container, index), name in acting:
+            key_id, key = actor_keys[name]
+            container[index] = seal(key_id, key, _encode(name))
         return state
 
     def open(self, events: Sequence[tuple[type, dict[str, Any], UUID]]) -> None:
@@ -72,7 +95,7 @@ class Sealing:
             for declaration, slot, _ in _slots(cls, declarations(cls), state, originator_id):
                 value = slot[0][slot[1]]
                 if is_sealed(value):
-                    found.append((declaration, slot, sealed_key_id(value)))
+                    found.append((declaration, slot, _key_id(value)))
         if not found:
             return
         keys = self.keyring.keys({key_id for _, _, key_id in found})
@@ -83,7 +106,9 @@ class Sealing:
                 try:
                     value = _decode(open_sealed(container[index], key))
                 except ValueError:
-                    key = None  # a key made anew after an erasure: the old data stays erased
+                    # A key made anew after an erasure (the old data stays erased), or a
+                    # value altered since it was sealed.
+                    key = None
             if key is None:
                 value = (
                     pseudonym(key_id)
@@ -91,6 +116,15 @@ class Sealing:
                     else deepcopy(declaration.erased)
                 )
             container[index] = value
+
+
+def _key_id(value: str) -> UUID:
+    """The id of the key a value was sealed with; for a value too damaged to name one,
+    an id no key has (it reads as erased)."""
+    try:
+        return sealed_key_id(value)
+    except ValueError:
+        return UNREADABLE
 
 
 def _copied(declared: Sequence[Declaration], state: dict[str, Any]) -> dict[str, Any]:
@@ -122,6 +156,8 @@ def _slots(
 ) -> Iterator[tuple[Declaration, Slot, UUID]]:
     """Each personal value's declaration, slot, and the person it is about (for actors,
     the originator: their key is found by the value)."""
+    # A row's person, worked out once for the several fields about the row.
+    people: dict[int, UUID] = {}
     for declaration in declared:
         if isinstance(declaration, About | Actor):
             for name in declaration.fields:
@@ -146,7 +182,10 @@ def _slots(
                 container, index = container[index], declaration.part
                 if not isinstance(container, dict) or index not in container:
                     continue
-            yield declaration, (container, index), subject(originator_id, row_number)
+            person = people.get(row_number)
+            if person is None:
+                person = people[row_number] = subject(originator_id, row_number)
+            yield declaration, (container, index), person
 
 
 def _path(state: dict[str, Any], name: str) -> tuple[Any, str]:

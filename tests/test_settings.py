@@ -31,6 +31,7 @@ JWKS_URL = "https://id.example.com/.well-known/jwks.json"
         ("ROSTER_MAX_ROWS", "16_777_216"),  # more than a row's user id can number
         ("ROSTER_MAX_UPLOAD_BYTES", "lots"),
         ("ROSTER_IMPORT_WORKER", "maybe"),
+        ("ROSTER_ENCRYPT_PERSONAL_DATA", "sometimes"),
         ("ROSTER_IMPORT_LEASE", "soon"),
         ("ROSTER_EXPIRY_SWEEP", "0"),
         ("ROSTER_MAX_SUBSCRIPTIONS", "0"),
@@ -85,6 +86,12 @@ def test_the_mail_and_import_settings_are_read() -> None:
 )
 def test_a_database_url_is_shown_without_its_password(url: str, shown: str) -> None:
     assert Settings.from_env({**BASE, "ROSTER_DATABASE_URL": url}).store.shown_url == shown
+
+
+def test_personal_data_is_encrypted_unless_turned_off_to_measure_it() -> None:
+    assert Settings.from_env(BASE).encrypt_personal_data is True
+    off = Settings.from_env({**BASE, "ROSTER_ENCRYPT_PERSONAL_DATA": "off"})
+    assert off.encrypt_personal_data is False
 
 
 def test_the_token_and_upload_settings_are_read() -> None:
