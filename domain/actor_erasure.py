@@ -79,6 +79,7 @@ class ActorErasures:
     def erase(self, subject: str, *, actor: str, reason: str) -> ActorErased:
         """Records the erasure of `subject` (once), then erases them from the read models
         and destroys their key."""
+        self.roster.require_erasable()
         given = values.parse_reason(reason)
         if given is None:
             raise InvalidInputError(

@@ -402,6 +402,7 @@ class Roster(Application[UUID]):
         also sealed the row of the file that registered them) and those of `rows`, other
         rows of files about them ([batch id, row number]). Once only: an ERASED user
         cannot be erased again."""
+        self.require_erasable()
         given = values.parse_reason(reason)
         if given is None:
             raise InvalidInputError(
@@ -430,6 +431,15 @@ class Roster(Application[UUID]):
         destroying the key erases them. Not when ROSTER_ENCRYPT_PERSONAL_DATA is off
         (measurement only): erasure must then be refused, it could not shred the events."""
         return getattr(self.mapper, "sealing", None) is not None
+
+    def require_erasable(self) -> None:
+        if not self.erasable:
+            raise InvalidStateError(
+                "Erasure is unavailable: ROSTER_ENCRYPT_PERSONAL_DATA is off, so the events "
+                "keep personal data in the clear, where destroying keys cannot reach it. Turn "
+                "it on (the default) for the events written from then on.",
+                code="ERASURE_UNAVAILABLE",
+            )
 
     def destroy_keys(self, key_ids: Sequence[UUID]) -> None:
         """Destroys personal data keys now (the read model's follower does it too, when it

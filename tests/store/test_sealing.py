@@ -17,6 +17,7 @@ from eventsourcing.persistence import StoredEvent
 
 from bootstrap import Services, build_services
 from domain.application import NewUser, Roster
+from domain.errors import InvalidStateError
 from domain.imports.batch import ImportBatch
 from domain.imports.batch_values import AccessMode
 from domain.imports.process import Limits
@@ -206,6 +207,12 @@ def test_with_encryption_off_values_are_stored_in_the_clear_and_nothing_is_erasa
 
         assert PERSON.email.encode() in stored_bytes(stored(plain, user_id))
         assert plain.roster.erasable is False
+        with pytest.raises(InvalidStateError) as refused:
+            plain.erasures.erase_user(user_id, actor="admin", reason="Asked")
+        assert refused.value.code == "ERASURE_UNAVAILABLE"
+        assert plain.roster.get_aggregate(User, user_id, "user").email == PERSON.email
+        with pytest.raises(InvalidStateError):
+            plain.actors.erase("admin", actor="admin", reason="Asked")
     finally:
         plain.close()
 
