@@ -88,12 +88,17 @@ class Follower:
         """`catch_up`, for a caller that has just saved `recordings`: when they are all
         the store holds after this read model's position, they are applied from the
         events in memory, neither read back nor decoded. Otherwise (another writer's
-        events came before or between them) the read model catches up from the store as
-        always; so the rows are the same either way, and the same as a rebuild's."""
+        events came before or between them, or an event says less as stored than in
+        memory: about a person erased already) the read model catches up from the store
+        as always; so the rows are the same either way, and the same as a rebuild's."""
         ids = [recording.notification.id for recording in recordings]
         recorder = self.application.recorder
         ascending = all(a < b for a, b in itertools.pairwise(ids))
-        if ids and ascending and isinstance(recorder, NotificationCounts):
+        sealing = getattr(self.application.mapper, "sealing", None)
+        as_stored = sealing is None or not any(
+            sealing.erased_on_arrival(recording.domain_event) for recording in recordings
+        )
+        if ids and ascending and as_stored and isinstance(recorder, NotificationCounts):
             with self._lock:
                 start = self.position()
                 if start < ids[0] and recorder.count_notifications(start, ids[-1]) == len(ids):

@@ -4,7 +4,11 @@ Each person has a key of their own: a user (and the row of a file that registere
 them: the row's id is the user's), and each token subject who acted. A personal field
 of an event is sealed with AES-256-GCM under its person's key (`seal`), the person's
 key id bound to the ciphertext as associated data; erasing the person deletes the key
-(`destroy`), and the field can never be read again. The keys live in their own table,
+(`destroy`), and the field can never be read again. A destroyed key leaves its id behind
+(a tombstone): data that reaches the person afterwards (a late event about them, a file
+naming them read on) is sealed under a key nobody keeps, so it is erased on arrival,
+and never under a new key that a backup restore or a rebuild would not know to destroy.
+The keys live in their own table,
 `personal_keys`, which a rebuild never touches, and which backups treat on their own
 (README, "Erasure").
 
@@ -81,24 +85,39 @@ class Keyring:
         self.database = database
         self.ledger = ledger
         self._lock = threading.Lock()
-        self._keys: OrderedDict[UUID, tuple[bytes, float]] = OrderedDict()
+        #: Keys by id, None for a destroyed one, each with the time it is good until.
+        self._keys: OrderedDict[UUID, tuple[bytes | None, float]] = OrderedDict()
         self._actors: dict[str, tuple[UUID, bytes, float]] = {}
 
     # ------------------------------------------------------------------ persons
 
     def keys(self, ids: Collection[UUID], *, create: bool = False) -> dict[UUID, bytes]:
-        """The key of each of `ids` that has one; with `create`, a new key for each that
-        has none (a person's first personal data)."""
+        """The key of each of `ids` that has one; with `create`, a key for each, as
+        `sealing_keys` gives them."""
+        if create:
+            return self.sealing_keys(ids)[0]
+        return {key_id: key for key_id, key in self._found(ids).items() if key is not None}
+
+    def sealing_keys(self, ids: Collection[UUID]) -> tuple[dict[UUID, bytes], set[UUID]]:
+        """A key to seal with for each of `ids`, and those of them kept nowhere: a new key
+        for a person's first personal data, a throwaway one for a person whose key was
+        destroyed (their data is erased on arrival)."""
+        found = self._found(ids)
+        if missing := [key_id for key_id in ids if key_id not in found]:
+            found.update(self._create(missing))
+        nowhere = {key_id for key_id, key in found.items() if key is None}
+        keys = {key_id: key or AESGCM.generate_key(bit_length=256) for key_id, key in found.items()}
+        return keys, nowhere
+
+    def _found(self, ids: Collection[UUID]) -> dict[UUID, bytes | None]:
+        """The keys of `ids` held or destroyed (None), from the cache or the table."""
         found, missing = self._cached(ids)
         if missing:
             found.update(self._read(missing))
-            missing = [key_id for key_id in missing if key_id not in found]
-        if create and missing:
-            found.update(self._create(missing))
         return found
 
-    def _read(self, ids: list[UUID]) -> dict[UUID, bytes]:
-        read: dict[UUID, bytes] = {}
+    def _read(self, ids: list[UUID]) -> dict[UUID, bytes | None]:
+        read: dict[UUID, bytes | None] = {}
         with self.database.reading() as cursor:
             for start in range(0, len(ids), _CHUNK):
                 chunk = [key_id.bytes for key_id in ids[start : start + _CHUNK]]
@@ -106,12 +125,13 @@ class Keyring:
                     f"SELECT id, key FROM personal_keys WHERE id IN ({marks(chunk)})", chunk
                 )
                 read.update(
-                    (UUID(bytes=bytes(r["id"])), bytes(r["key"])) for r in cursor.fetchall()
+                    (UUID(bytes=bytes(r["id"])), None if r["key"] is None else bytes(r["key"]))
+                    for r in cursor.fetchall()
                 )
         self._remember(read)
         return read
 
-    def _create(self, ids: list[UUID]) -> dict[UUID, bytes]:
+    def _create(self, ids: list[UUID]) -> dict[UUID, bytes | None]:
         new = [(key_id.bytes, AESGCM.generate_key(bit_length=256)) for key_id in ids]
         with self.database.writing() as cursor:
             # Another process may give the same person a key at the same moment: the
@@ -175,7 +195,7 @@ class Keyring:
     # ------------------------------------------------------------------ erasure
 
     def destroy(self, ids: Collection[UUID], cursor: Cursor | None = None) -> None:
-        """Deletes the keys: what they sealed can never be read again. In `cursor`'s
+        """Destroys the keys: what they sealed can never be read again. In `cursor`'s
         transaction when given (the same database). The erasure ledger records them, for
         a backup restored later (store/ledger.py)."""
         if not ids:
@@ -193,9 +213,13 @@ class Keyring:
 
     @staticmethod
     def _delete(cursor: Cursor, ids: list[UUID]) -> None:
-        for start in range(0, len(ids), _CHUNK):
-            chunk = [key_id.bytes for key_id in ids[start : start + _CHUNK]]
-            cursor.execute(f"DELETE FROM personal_keys WHERE id IN ({marks(chunk)})", chunk)
+        """Leaves a tombstone for each id, known or not (a ledger may name a key that a
+        restored backup never had)."""
+        cursor.executemany(
+            "INSERT INTO personal_keys (id, key, actor) VALUES (%s, NULL, NULL)"
+            " ON CONFLICT (id) DO UPDATE SET key = NULL, actor = NULL",
+            [(key_id.bytes,) for key_id in ids],
+        )
 
     def forget(self, ids: Collection[UUID]) -> None:
         """Drops the keys from this process's memory."""
@@ -209,9 +233,9 @@ class Keyring:
 
     # ------------------------------------------------------------------ cache
 
-    def _cached(self, ids: Collection[UUID]) -> tuple[dict[UUID, bytes], list[UUID]]:
+    def _cached(self, ids: Collection[UUID]) -> tuple[dict[UUID, bytes | None], list[UUID]]:
         now = time.monotonic()
-        found: dict[UUID, bytes] = {}
+        found: dict[UUID, bytes | None] = {}
         missing: list[UUID] = []
         with self._lock:
             for key_id in ids:
@@ -222,7 +246,7 @@ class Keyring:
                     missing.append(key_id)
         return found, missing
 
-    def _remember(self, keys: dict[UUID, bytes]) -> None:
+    def _remember(self, keys: dict[UUID, bytes | None]) -> None:
         until = time.monotonic() + CACHE_SECONDS
         with self._lock:
             for key_id, key in keys.items():

@@ -74,7 +74,7 @@ class EventMapper(Mapper[UUID]):
         originator_id = state.pop("originator_id")
         originator_version = state.pop("originator_version")
         if self.sealing is not None:
-            state = self.sealing.seal(cls, state, originator_id)
+            state = self.sealing.seal_event(domain_event, state)
         if self.decoder(cls) is None:
             class_version = getattr(cls, "class_version", 1)
             if class_version > 1:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, MutableMapping, Mutabl
 from copy import deepcopy
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
+from weakref import WeakValueDictionary
 
 import msgspec
 
@@ -41,6 +42,8 @@ def row_fields(cls: type) -> set[str]:
 class Sealing:
     def __init__(self, keyring: Keyring) -> None:
         self.keyring = keyring
+        #: Events (by id) sealed in part for nobody, as long as they are in memory.
+        self._erased_on_arrival: WeakValueDictionary[int, Any] = WeakValueDictionary()
 
     def prepare(self, events: Iterable[Any]) -> None:
         """Looks up (or makes) the keys these events will be sealed with, all at once: a
@@ -63,11 +66,27 @@ class Sealing:
         self.keyring.keys(people, create=True)
         self.keyring.actor_keys(acting)
 
-    def seal(self, cls: type, state: dict[str, Any], originator_id: UUID) -> dict[str, Any]:
-        """The state with its personal values sealed (a copy where anything changed)."""
+    def seal_event(self, event: Any, state: dict[str, Any]) -> dict[str, Any]:
+        """`seal`, remembering an event that said something about a destroyed person."""
+        sealed, nowhere = self.seal(type(event), state, event.originator_id)
+        if nowhere:
+            self._erased_on_arrival[id(event)] = event
+        return sealed
+
+    def erased_on_arrival(self, event: Any) -> bool:
+        """Whether the event as stored says less than in memory: part of it was about a
+        person erased already, sealed under a key kept nowhere. Read back, not taken from
+        memory, it gives what a rebuild gives."""
+        return self._erased_on_arrival.get(id(event)) is event
+
+    def seal(
+        self, cls: type, state: dict[str, Any], originator_id: UUID
+    ) -> tuple[dict[str, Any], set[UUID]]:
+        """The state with its personal values sealed (a copy where anything changed), and
+        the people among them whose keys were destroyed."""
         declared = declarations(cls)
         if not declared:
-            return state
+            return state, set()
         state = _copied(declared, state)
         people: list[tuple[Slot, UUID]] = []
         acting: list[tuple[Slot, str]] = []
@@ -79,14 +98,14 @@ class Sealing:
                 acting.append((slot, value))
             else:
                 people.append((slot, subject))
-        keys = self.keyring.keys({subject for _, subject in people}, create=True)
+        keys, nowhere = self.keyring.sealing_keys({subject for _, subject in people})
         for (container, index), subject in people:
             container[index] = seal(subject, keys[subject], _encode(container[index]))
         actor_keys = self.keyring.actor_keys(name for _, name in acting)
         for (container, index), name in acting:
             key_id, key = actor_keys[name]
             container[index] = seal(key_id, key, _encode(name))
-        return state
+        return state, nowhere
 
     def open(self, events: Sequence[tuple[type, dict[str, Any], UUID]]) -> None:
         """Opens the sealed values of these events' states in place."""

@@ -21,7 +21,7 @@ from domain.imports.existing import ExistingUserAction
 from domain.imports.review import RowError
 from domain.imports.table import StoredRow
 from domain.invitations import Invitation
-from domain.statuses import StatusChangeSource
+from domain.statuses import StatusChangeSource, UserStatus
 from domain.users import User
 
 IMPORT = StatusChangeSource.IMPORT
@@ -66,6 +66,9 @@ def carry_out(rows: Sequence[StoredRow], users: dict[UUID, User], orders: Orders
             outcome.skipped.append(row.number)
             continue
         user = users.get(row.existing.user_id)
+        if user is not None and user.status is UserStatus.ERASED:
+            outcome.skipped.append(row.number)  # nothing is done to an erased person
+            continue
         if user is None:
             outcome.failed[row.number] = [_gone(row)]
             continue

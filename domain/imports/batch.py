@@ -225,8 +225,9 @@ class ImportBatch(Aggregate):
         """Rows `first_row`..`last_row` went through the commit: `created` gives the user
         of each row registered, `failed` the errors of each row that could not be,
         `updated` the EXISTING rows whose action was carried out (their users' events are
-        in the same write), `skipped` the EXISTING rows left alone; rows in the range
-        that are in none were excluded."""
+        in the same write), `skipped` the rows left alone (EXISTING rows whose action was
+        to skip or whose user was erased, and rows whose person was erased since the
+        review); rows in the range that are in none were excluded."""
 
         __personal__ = (ByRow("failed", []),)
 

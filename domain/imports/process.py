@@ -36,13 +36,6 @@ from domain.imports.table import ReviewTable, StoredRow
 from domain.statuses import StatusChangeSource
 from domain.uniqueness import KeyKind, KeyOwners
 
-ERASED_ROW = RowError(
-    None,
-    "ERASED",
-    "The person in this row was erased (eraseUser) after the review: their values are gone, "
-    "and nobody is registered from the row.",
-)
-
 #: Rows per RowsRead event at most, and the encoded size a chunk stays under.
 CHUNK_ROWS = 2_000
 CHUNK_BYTES = 768 * 1024
@@ -172,13 +165,22 @@ class Importer:
         stored = self.table.rows_between(batch.id, first, last)
         valid = [row for row in stored if row.status is RowStatus.VALID]
         existing = [row for row in stored if row.status is RowStatus.EXISTING]
+        # A row whose person was erased since the review (its values read back empty)
+        # registers nobody: it is left alone, as a skipped row is.
+        erased = [row.number for row in valid if not row.values.email]
+        valid = [row for row in valid if row.values.email]
         created, failed, recordings = self._register(batch, valid)
         for _ in range(MAX_RANGE_TRIES):
             # The existing users' changes go in the batch's write: both or neither.
             acted = self._act(batch, existing)
             try:
                 batch.register_rows(
-                    first, last, created, {**failed, **acted.failed}, acted.updated, acted.skipped
+                    first,
+                    last,
+                    created,
+                    {**failed, **acted.failed},
+                    acted.updated,
+                    sorted([*erased, *acted.skipped]),
                 )
                 recordings = [*recordings, *self.roster.save(batch, *acted.users)]
                 # Project the range now, between this write and the next: left to another
@@ -216,10 +218,7 @@ class Importer:
         self, batch: ImportBatch, rows: Sequence[StoredRow]
     ) -> tuple[dict[int, UUID], dict[int, list[RowError]], list[Recording[UUID]]]:
         """The rows' users registered, the rows refused with their errors, and the
-        events of the write. A row whose person was erased since the review (its values
-        read back empty) registers nobody."""
-        erased = [row for row in rows if not row.values.email]
-        rows = [row for row in rows if row.values.email]
+        events of the write."""
         ids = {row.number: ImportBatch.user_id_for(batch.id, row.number) for row in rows}
         registrations = self.roster.register_users(
             [
@@ -241,7 +240,7 @@ class Importer:
             import_batch_id=batch.id,
         )
         created: dict[int, UUID] = {}
-        failed: dict[int, list[RowError]] = {row.number: [ERASED_ROW] for row in erased}
+        failed: dict[int, list[RowError]] = {}
         refused: list[tuple[StoredRow, DomainError]] = []
         for row, outcome in zip(rows, registrations.outcomes, strict=True):
             if isinstance(outcome, DomainError):

@@ -3,7 +3,8 @@
 -- events they decrypt, never dropped by a rebuild; erasing a person deletes their key.
 CREATE TABLE IF NOT EXISTS personal_keys (
     id BLOB PRIMARY KEY,
-    key BLOB NOT NULL,
+    -- NULL once destroyed: the id stays, so that no key is made for it again.
+    key BLOB,
     -- SHA-256 of the token subject, for an actor's key.
     actor BLOB UNIQUE
 )

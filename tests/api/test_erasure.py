@@ -14,6 +14,7 @@ import pytest
 from domain.users import User
 from settings import Settings
 from tests.api.importing import Importer, csv_file
+from tests.api.test_import_existing import set_action
 from tests.api.operations import (
     USER,
     USER_RESULT,
@@ -383,12 +384,28 @@ def test_a_row_in_review_about_an_erased_person_registers_nobody_at_the_commit(
     done = importer.committed(batch["id"])
 
     (row,) = rows_of(importer, batch["id"]).values()
-    assert (row["status"], row["userId"], row["erased"]) == ("FAILED", None, True)
+    assert (row["status"], row["userId"], row["erased"]) == ("SKIPPED", None, True)
     assert (done["status"], done["progress"]["created"], done["progress"]["failed"]) == (
         "COMPLETED",
         0,
-        1,
+        0,
     )
+
+
+def test_an_existing_row_whose_user_was_erased_is_left_alone_at_the_commit(
+    admin: Administrator, imported: dict[str, Any], server: ThreadedServer
+) -> None:
+    importer = imported["importer"]
+    chosen = set_action(importer, imported["later"], [2], "RESEND_INVITATION")
+    assert chosen["__typename"] == "ImportBatch", chosen
+    erased(admin, imported["user_id"])
+
+    done = importer.committed(imported["later"])
+
+    rows = rows_of(importer, imported["later"])
+    assert (rows[2]["status"], rows[2]["erased"]) == ("SKIPPED", True)
+    assert (done["progress"]["created"], done["progress"]["failed"]) == (1, 0)
+    assert [change["to"] for change in history(server, imported["user_id"])][-1] == "ERASED"
 
 
 # ---------------------------------------------------------------------------- rebuild
@@ -427,7 +444,10 @@ def test_a_rebuild_writes_the_same_rows(
 
 def has_key(server: ThreadedServer, user_id: str) -> bool:
     with server.app.state.services.database.reading() as cursor:
-        cursor.execute("SELECT id FROM personal_keys WHERE id = %s", (UUID(user_id).bytes,))
+        cursor.execute(
+            "SELECT id FROM personal_keys WHERE id = %s AND key IS NOT NULL",
+            (UUID(user_id).bytes,),
+        )
         return cursor.fetchone() is not None
 
 

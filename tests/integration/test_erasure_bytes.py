@@ -123,7 +123,10 @@ def erasure_recorded(services: Services, user_id: UUID) -> None:
 
 def has_key(services: Services, user_id: UUID) -> bool:
     with services.database.reading() as cursor:
-        cursor.execute("SELECT count(*) AS n FROM personal_keys WHERE id = %s", (user_id.bytes,))
+        cursor.execute(
+            "SELECT count(*) AS n FROM personal_keys WHERE id = %s AND key IS NOT NULL",
+            (user_id.bytes,),
+        )
         found: dict[str, Any] | None = cursor.fetchone()
     return found is not None and int(found["n"]) == 1
 

@@ -114,7 +114,7 @@ def test_reapplying_the_ledger_erases_again_whom_a_restored_backup_brought_back(
 def keys_of(services: Services, ids: list[UUID]) -> dict[UUID, bytes]:
     with services.database.reading() as cursor:
         cursor.execute(
-            f"SELECT id, key FROM personal_keys WHERE id IN ({marks(ids)})",
+            f"SELECT id, key FROM personal_keys WHERE key IS NOT NULL AND id IN ({marks(ids)})",
             [key_id.bytes for key_id in ids],
         )
         return {UUID(bytes=bytes(row["id"])): bytes(row["key"]) for row in cursor.fetchall()}
@@ -123,6 +123,7 @@ def keys_of(services: Services, ids: list[UUID]) -> dict[UUID, bytes]:
 def put_keys(services: Services, keys: dict[UUID, bytes]) -> None:
     with services.database.writing() as cursor:
         cursor.executemany(
-            "INSERT INTO personal_keys (id, key) VALUES (%s, %s) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO personal_keys (id, key) VALUES (%s, %s)"
+            " ON CONFLICT (id) DO UPDATE SET key = excluded.key",
             [(key_id.bytes, key) for key_id, key in keys.items()],
         )

@@ -146,6 +146,39 @@ def test_once_the_key_is_destroyed_the_persons_fields_read_as_erased(
     assert (registered.actor, deactivated.actor) == (ADMIN, ADMIN)
 
 
+def test_data_about_a_person_after_their_key_was_destroyed_is_erased_on_arrival(
+    services: Services,
+) -> None:
+    """No new key is made for them: a later event (here, a mail server's refusal quoting
+    their address) is sealed under a key nobody keeps."""
+    user_id = register(services)
+    invitation = services.roster.get_aggregate(User, user_id, "user").invitation
+    assert invitation is not None
+    keyring(services).destroy([user_id])
+
+    refusal = f"550 {PERSON.email}: no such mailbox"
+    services.roster.record_invitation_undeliverable(user_id, invitation.id, refusal)
+
+    assert PERSON.email.encode() not in stored_bytes(stored(services, user_id))
+    assert read(services, user_id)[-1].reason == ""
+    assert keyring(services).keys([user_id]) == {}
+
+
+def test_a_destroyed_actor_key_gives_the_subject_a_new_key_and_pseudonym(
+    services: Services,
+) -> None:
+    first = register(services)
+    old = actor_key_id(services, ADMIN)
+    keyring(services).destroy([old])
+
+    second = register(services, NewUser("Bo", "Ek", "bo@acme.com"))
+    new = actor_key_id(services, ADMIN)
+
+    assert new != old
+    assert read(services, first)[0].actor == pseudonym(old)
+    assert read(services, second)[0].actor == ADMIN
+
+
 def test_an_erased_actor_reads_as_one_pseudonym_in_every_event(services: Services) -> None:
     first, second = register(services), register(services, NewUser("Bo", "Ek", "bo@acme.com"))
     services.roster.deactivate_user(first, actor=ADMIN, reason=None)
@@ -387,11 +420,11 @@ class CountingKeyring(Keyring):
         super().__init__(*args)
         self.reads = self.creations = 0
 
-    def _read(self, ids: list[UUID]) -> dict[UUID, bytes]:
+    def _read(self, ids: list[UUID]) -> dict[UUID, bytes | None]:
         self.reads += 1
         return super()._read(ids)
 
-    def _create(self, ids: list[UUID]) -> dict[UUID, bytes]:
+    def _create(self, ids: list[UUID]) -> dict[UUID, bytes | None]:
         self.creations += 1
         return super()._create(ids)
 
