@@ -1,10 +1,12 @@
 """Erasure benchmark: registers N users straight into a fresh store (the fast path: a
 thousand users a write, as `roster` registers them in bulk), brings the read model up to
 date, then erases a few users spread over the store one after another, timing each
-erasure: `Roster.erase_user` alone (the erasure recorded, the email and username freed,
-the keys destroyed), then with the read model's catch-up after it (the user list, the
-search index and the status history). Prints the median and the slowest in ms, and the
-store's sizes with the table of keys. Timings are printed, never asserted.
+erasure: the eraseUser command (`Erasures.erase_user`: the rows of files about the
+person looked up, the erasure recorded, the email and username freed, the keys
+destroyed), then the read model's catch-up after it (the user blanked in the list, out
+of the search indexes, the reasons of their history, their mails, the database's log
+truncated on SQLite). Prints the median and the slowest in ms, and the store's sizes
+with the table of keys. Timings are printed, never asserted.
 
     .venv/bin/python bench/erasure.py [--users 1000000] [--erase 20] [--database-url URL]
 """
@@ -70,10 +72,8 @@ def timed(step: Callable[[], object]) -> float:
 
 def erase(services: Services, user_id: UUID, number: int) -> tuple[float, float]:
     """Seconds of the erasure, and of the read model's catch-up after it."""
-    roster = services.roster
-    erasing = timed(
-        lambda: roster.erase_user(user_id, actor="bench", reason=f"request {number}", rows=[])
-    )
+    erasures = services.erasures
+    erasing = timed(lambda: erasures.erase_user(user_id, actor="bench", reason=f"request {number}"))
     return erasing, timed(services.read_model.catch_up)
 
 
@@ -84,7 +84,11 @@ def show(title: str, seconds: list[float]) -> None:
 
 def run(args: argparse.Namespace, scratch: Path) -> None:
     with importing.fresh_store(args, scratch) as url:
-        env = {"ROSTER_DATABASE_URL": url, "ROSTER_JWT_SECRET": secrets.token_urlsafe(48)}
+        env = {
+            "ROSTER_DATABASE_URL": url,
+            "ROSTER_JWT_SECRET": secrets.token_urlsafe(48),
+            "ROSTER_ERASURE_LEDGER": str(scratch / "erasures.jsonl"),
+        }
         services = build_services(Settings.from_env(env))
         try:
             store = importing.store_name(url)
@@ -97,7 +101,7 @@ def run(args: argparse.Namespace, scratch: Path) -> None:
             chosen = random.Random(args.seed).sample(ids, min(args.erase, len(ids)))
             print(f"Erasing {len(chosen)} users, one after another, among {len(ids):,}")
             times = [erase(services, user_id, n) for n, user_id in enumerate(chosen)]
-            show("Roster.erase_user", [erasing for erasing, _ in times])
+            show("eraseUser (Erasures.erase_user)", [erasing for erasing, _ in times])
             show("read model catch-up after it", [catch_up for _, catch_up in times])
             show("both", [erasing + catch_up for erasing, catch_up in times])
         finally:
