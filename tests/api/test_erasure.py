@@ -14,7 +14,6 @@ import pytest
 from domain.users import User
 from settings import Settings
 from tests.api.importing import Importer, csv_file
-from tests.api.test_import_existing import set_action
 from tests.api.operations import (
     USER,
     USER_RESULT,
@@ -23,6 +22,7 @@ from tests.api.operations import (
     event_count,
     store_for_module,
 )
+from tests.api.test_import_existing import set_action
 from tests.integration.harness import roster
 from tests.support import AUDITOR, VIEWER, ThreadedServer, token
 
