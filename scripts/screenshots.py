@@ -101,6 +101,7 @@ def main() -> int:
             {
                 "ROSTER_DATABASE_URL": f"sqlite:///{scratch}/roster.db",
                 "ROSTER_OUTBOX_DIR": f"{scratch}/outbox",
+                "ROSTER_ERASURE_LEDGER": f"{scratch}/erasures.jsonl",
                 "ROSTER_JWT_SECRET": TEST_SECRET,
             }
         )

@@ -207,6 +207,7 @@ def store_for_module(workdir: Path) -> Iterator[dict[str, str]]:
             "ROSTER_DATABASE_URL": url,
             "ROSTER_JWT_SECRET": TEST_SECRET,
             "ROSTER_OUTBOX_DIR": str(workdir / "outbox"),
+            "ROSTER_ERASURE_LEDGER": str(workdir / "erasures.jsonl"),
             "ROSTER_MAIL_DELIVERY": "off",  # see tests/conftest.py
         }
     finally:

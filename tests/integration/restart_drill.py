@@ -133,6 +133,7 @@ def drill_setup(
             "ROSTER_MAIL_RATE": "1000",
             "ROSTER_MAIL_DELIVERY": "on",
             "ROSTER_OUTBOX_DIR": str(workdir / "outbox"),
+            "ROSTER_ERASURE_LEDGER": str(workdir / "erasures.jsonl"),
             "ROSTER_IMPORT_LEASE": lease,
         }
         server = ServerProcess.launch(env, workdir)

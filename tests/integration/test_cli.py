@@ -124,6 +124,7 @@ def test_a_roster_command_prints_the_database_url_without_its_password(
         "ROSTER_DATABASE_URL": url,
         "ROSTER_JWT_SECRET": TEST_SECRET,
         "ROSTER_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "ROSTER_ERASURE_LEDGER": str(tmp_path / "erasures.jsonl"),
     }
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("ROSTER_")}
     mailer = subprocess.Popen(
