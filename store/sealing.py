@@ -52,17 +52,10 @@ class Sealing:
         people: set[UUID] = set()
         acting: set[str] = set()
         for event in events:
-            cls, state = type(event), vars(event)
-            for declaration, (container, index), subject in _slots(
-                cls, declarations(cls), state, event.originator_id
-            ):
-                value = container[index]
-                if value is None or is_sealed(value) or value == []:
-                    continue
-                if isinstance(declaration, Actor):
-                    acting.add(value)
-                else:
-                    people.add(subject)
+            cls = type(event)
+            about, actors = _to_seal(cls, declarations(cls), vars(event), event.originator_id)
+            people.update(subject for _, subject in about)
+            acting.update(name for _, name in actors)
         self.keyring.keys(people, create=True)
         self.keyring.actor_keys(acting)
 
@@ -88,16 +81,7 @@ class Sealing:
         if not declared:
             return state, set()
         state = _copied(declared, state)
-        people: list[tuple[Slot, UUID]] = []
-        acting: list[tuple[Slot, str]] = []
-        for declaration, slot, subject in _slots(cls, declared, state, originator_id):
-            value = slot[0][slot[1]]
-            if value is None or is_sealed(value) or value == []:
-                continue
-            if isinstance(declaration, Actor):
-                acting.append((slot, value))
-            else:
-                people.append((slot, subject))
+        people, acting = _to_seal(cls, declared, state, originator_id)
         keys, nowhere = self.keyring.sealing_keys({subject for _, subject in people})
         for (container, index), subject in people:
             container[index] = seal(subject, keys[subject], _encode(container[index]))
@@ -125,9 +109,7 @@ class Sealing:
                 try:
                     value = _decode(open_sealed(container[index], key))
                 except ValueError:
-                    # A key made anew after an erasure (the old data stays erased), or a
-                    # value altered since it was sealed.
-                    key = None
+                    key = None  # a value altered since it was sealed
             if key is None:
                 value = (
                     pseudonym(key_id)
@@ -135,6 +117,24 @@ class Sealing:
                     else deepcopy(declaration.erased)
                 )
             container[index] = value
+
+
+def _to_seal(
+    cls: type, declared: Sequence[Declaration], state: dict[str, Any], originator_id: UUID
+) -> tuple[list[tuple[Slot, UUID]], list[tuple[Slot, str]]]:
+    """The personal values still to seal: each about a person (with whom), and each an
+    actor (with their subject). Nothing to seal in None, an empty list or a sealed value."""
+    people: list[tuple[Slot, UUID]] = []
+    acting: list[tuple[Slot, str]] = []
+    for declaration, slot, subject in _slots(cls, declared, state, originator_id):
+        value = slot[0][slot[1]]
+        if value is None or is_sealed(value) or value == []:
+            continue
+        if isinstance(declaration, Actor):
+            acting.append((slot, value))
+        else:
+            people.append((slot, subject))
+    return people, acting
 
 
 def _key_id(value: str) -> UUID:
