@@ -69,6 +69,12 @@ def actors(*fields: str) -> Actor:
     return Actor(fields)
 
 
+def full_name(first_name: str, last_name: str) -> str:
+    """A person's name as shown and as mails are addressed; empty once they are erased
+    (both names read "")."""
+    return " ".join(name for name in (first_name, last_name) if name)
+
+
 def pseudonym(key_id: UUID) -> str:
     """What an erased actor reads as, everywhere: the same for all their actions, and
     telling nothing about them (their key's id is random)."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from domain.personal import full_name
 from domain.users import User
 from projections.database import Cursor, marks
 from projections.encoding import iso
@@ -177,11 +178,6 @@ class DeliveryView:
             " WHERE user_id = %s AND status = 'PENDING' AND seq + 0 < %s",
             ended,
         )
-
-
-def full_name(first_name: str, last_name: str) -> str:
-    """The name a mail is addressed to; empty for an erased person (both names read "")."""
-    return " ".join(name for name in (first_name, last_name) if name)
 
 
 def _mail(event: Any, user_id: str, email: str, name: str, position: int) -> tuple[Any, ...]:

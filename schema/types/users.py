@@ -5,6 +5,7 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
+from domain.personal import full_name
 from projections.user_queries import UserRow
 from schema.types.common import PageInfo
 from schema.types.enums import UserStatus
@@ -94,7 +95,7 @@ class User:
             id=strawberry.ID(row.id),
             first_name=row.first_name,
             last_name=row.last_name,
-            name=f"{row.first_name} {row.last_name}".strip(),  # empty once erased
+            name=full_name(row.first_name, row.last_name),
             email=row.email,
             username=row.username,
             created_at=row.created_at,
